@@ -1,0 +1,5 @@
+"""``python -m greetcard`` runs the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,404 @@
+"""Designer artwork (PDF, SVG, PNG/JPEG) prepared once, placed on every card.
+
+Every format becomes the first page of a PDF, which is read with pypdf and
+turned into one Form XObject whose objects are serialised to bytes *once*.
+Each card's document then only links those bytes in (object numbers are
+filled in per document), so a batch of 650 cards never re-parses, re-encodes
+or re-compresses the artwork, and a multi-page batch file stores it once.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    NameObject,
+    NullObject,
+    StreamObject,
+)
+from reportlab.pdfbase.pdfdoc import PDFObject, PDFObjectReference, xObjectName
+
+from .errors import TemplateError
+
+PT_PER_MM = 72 / 25.4
+#: Size mismatch tolerated between artwork and card trim (export rounding).
+SIZE_TOLERANCE_MM = 0.5
+_SKIPPED_KEYS = {"/Parent", "/P", "/StructParent", "/StructParents", "/Annots", "/B", "/Metadata"}
+_DEVICE_RGB = re.compile(rb"(?<![A-Za-z])(rg|RG)(?![A-Za-z])")
+
+# A serialised object: literal byte chunks interleaved with indexes of other objects.
+Chunks = list[bytes | int]
+
+
+@dataclass(frozen=True)
+class Rect:
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.top - self.bottom
+
+
+@dataclass(frozen=True)
+class PreparedArtwork:
+    """Artwork ready to be linked into any document, plus the facts preflight needs."""
+
+    source: Path
+    kind: str
+    trim_in_form: Rect
+    bbox: Rect
+    objects: tuple[Chunks, ...]
+    bleed_covered_mm: tuple[float, float, float, float]
+    raster_dpi: float | None = None
+    device_rgb: bool = False
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def min_bleed_mm(self) -> float:
+        return min(self.bleed_covered_mm)
+
+
+class _LinkedObject(PDFObject):
+    """One artwork object inside one document: chunks joined with that document's numbers."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, chunks: Chunks, siblings: list[_LinkedObject]) -> None:
+        self.chunks = chunks
+        self.siblings = siblings
+
+    def format(self, document: Any) -> bytes:
+        parts = []
+        for chunk in self.chunks:
+            if isinstance(chunk, int):
+                reference: PDFObjectReference = document.Reference(self.siblings[chunk])
+                parts.append(reference.format(document))
+            else:
+                parts.append(chunk)
+        return b"".join(parts)
+
+
+def link_into(document: Any, artwork: PreparedArtwork, form_name: str) -> None:
+    """Register the artwork's objects in a reportlab document as the form ``form_name``."""
+    siblings: list[_LinkedObject] = []
+    siblings.extend(_LinkedObject(chunks, siblings) for chunks in artwork.objects)
+    document.Reference(siblings[0], xObjectName(form_name))
+
+
+# --- preparing ---------------------------------------------------------------
+
+
+def prepare_artwork(
+    path: Path,
+    trim_mm: tuple[float, float],
+    bleed_mm: float,
+    to_cmyk: Callable[[Any], Any] | None,
+    srgb_profile: bytes | None,
+) -> PreparedArtwork:
+    """Turn an artwork file into a reusable form.
+
+    ``to_cmyk`` converts a Pillow RGB image (and SVG colours) for CMYK output;
+    ``srgb_profile`` tags DeviceRGB left in vector PDF artwork as sRGB.
+    """
+    suffix = path.suffix.lower()
+    notes: list[str] = []
+    raster_dpi = None
+    if suffix == ".pdf":
+        pdf = path.read_bytes()
+        kind = "pdf"
+    elif suffix == ".svg":
+        pdf = _svg_to_pdf(path, to_cmyk is not None)
+        kind = "svg"
+    else:
+        pdf, raster_dpi = _raster_to_pdf(path, trim_mm, bleed_mm, to_cmyk)
+        kind = "raster"
+    try:
+        reader = PdfReader(io.BytesIO(pdf))
+        if reader.is_encrypted:
+            raise TemplateError(f"{path}: the artwork PDF is encrypted — export it without a password")
+        page = reader.pages[0]
+    except (PdfReadError, IndexError, ValueError) as err:
+        raise TemplateError(f"{path}: cannot read the artwork ({err}) — export it again as PDF") from None
+    if int(page.get("/Rotate", 0) or 0) % 360:
+        raise TemplateError(f"{path}: the artwork page is rotated — export it upright, at the card's orientation")
+    bbox = _rect(page.get("/BleedBox") or page.get("/CropBox") or page.mediabox)
+    trim_in_form = _artwork_trim(path, page, bbox, trim_mm)
+    device_rgb = kind == "pdf" and _uses_device_rgb(page)
+    if device_rgb and srgb_profile is not None:
+        notes.append("artwork uses DeviceRGB; it is tagged as sRGB for CMYK output")
+    objects = _serialise_page_as_form(page, bbox, srgb_profile if device_rgb else None)
+    covered = (
+        (trim_in_form.left - bbox.left) / PT_PER_MM,
+        (trim_in_form.bottom - bbox.bottom) / PT_PER_MM,
+        (bbox.right - trim_in_form.right) / PT_PER_MM,
+        (bbox.top - trim_in_form.top) / PT_PER_MM,
+    )
+    return PreparedArtwork(
+        source=path,
+        kind=kind,
+        trim_in_form=trim_in_form,
+        bbox=bbox,
+        objects=tuple(objects),
+        bleed_covered_mm=tuple(round(max(0.0, c), 3) for c in covered),  # type: ignore[arg-type]
+        raster_dpi=raster_dpi,
+        device_rgb=device_rgb,
+        notes=tuple(notes),
+    )
+
+
+def _rect(box: Any) -> Rect:
+    values = [float(v) for v in box]
+    return Rect(min(values[0], values[2]), min(values[1], values[3]), max(values[0], values[2]), max(values[1], values[3]))
+
+
+def _artwork_trim(path: Path, page: Any, bbox: Rect, trim_mm: tuple[float, float]) -> Rect:
+    """Where the card's trim lies in the artwork: its TrimBox, else centred in the page."""
+    width_pt, height_pt = trim_mm[0] * PT_PER_MM, trim_mm[1] * PT_PER_MM
+    if "/TrimBox" in page:
+        trim = _rect(page["/TrimBox"])
+        if abs(trim.width - width_pt) > SIZE_TOLERANCE_MM * PT_PER_MM or abs(
+            trim.height - height_pt
+        ) > SIZE_TOLERANCE_MM * PT_PER_MM:
+            raise TemplateError(
+                f"{path}: the artwork's trim is {trim.width / PT_PER_MM:.1f} × "
+                f"{trim.height / PT_PER_MM:.1f} mm but the card is {trim_mm[0]:g} × {trim_mm[1]:g} mm "
+                "— export the artwork at the card's size (plus bleed)"
+            )
+        return trim
+    tolerance = SIZE_TOLERANCE_MM * PT_PER_MM
+    if bbox.width + tolerance < width_pt or bbox.height + tolerance < height_pt:
+        raise TemplateError(
+            f"{path}: the artwork is {bbox.width / PT_PER_MM:.1f} × {bbox.height / PT_PER_MM:.1f} mm, "
+            f"smaller than the card ({trim_mm[0]:g} × {trim_mm[1]:g} mm) — export it at the card's "
+            "size plus bleed on every side"
+        )
+    left = bbox.left + (bbox.width - width_pt) / 2
+    bottom = bbox.bottom + (bbox.height - height_pt) / 2
+    return Rect(left, bottom, left + width_pt, bottom + height_pt)
+
+
+def _uses_device_rgb(page: Any) -> bool:
+    resources = page.get("/Resources")
+    if resources is not None and b"/DeviceRGB" in _flat_bytes(resources.get_object(), set()):
+        return True
+    contents = page.get_contents()
+    return contents is not None and bool(_DEVICE_RGB.search(contents.get_data()))
+
+
+def _flat_bytes(obj: Any, seen: set[int]) -> bytes:
+    """All names and keys reachable from ``obj`` (no stream data), to spot colour spaces."""
+    if isinstance(obj, IndirectObject):
+        if obj.idnum in seen:
+            return b""
+        seen.add(obj.idnum)
+        obj = obj.get_object()
+    if isinstance(obj, dict):
+        return b" ".join(str(k).encode() + b" " + _flat_bytes(v, seen) for k, v in obj.items())
+    if isinstance(obj, list):
+        return b" ".join(_flat_bytes(v, seen) for v in obj)
+    if isinstance(obj, NameObject):
+        return str(obj).encode()
+    return b""
+
+
+def _serialise_page_as_form(page: Any, bbox: Rect, srgb_profile: bytes | None) -> list[Chunks]:
+    """The page as a Form XObject (object 0) and everything its resources reach."""
+    objects: list[Chunks] = [[]]
+    numbers: dict[tuple[int, int], int] = {}
+
+    def new_object() -> int:
+        objects.append([])
+        return len(objects) - 1
+
+    def write(value: Any, out: Chunks) -> None:
+        if isinstance(value, IndirectObject):
+            key = (value.idnum, value.generation)
+            if key not in numbers:
+                numbers[key] = new_object()
+                target = value.get_object()
+                body: Chunks = []
+                if isinstance(target, StreamObject):
+                    write_stream(target, body)
+                else:
+                    write(target, body)
+                objects[numbers[key]] = body
+            out.append(numbers[key])
+        elif isinstance(value, StreamObject):
+            # A direct stream is not valid PDF; give it an object of its own.
+            index = new_object()
+            body = []
+            write_stream(value, body)
+            objects[index] = body
+            out.append(index)
+        elif isinstance(value, DictionaryObject):
+            out.append(b"<<")
+            for key, item in value.items():
+                if key in _SKIPPED_KEYS:
+                    continue
+                out.append(_pdf_bytes(NameObject(key)) + b" ")
+                write(item, out)
+                out.append(b" ")
+            out.append(b">>")
+        elif isinstance(value, ArrayObject):
+            out.append(b"[")
+            for item in value:
+                write(item, out)
+                out.append(b" ")
+            out.append(b"]")
+        elif value is None:
+            out.append(_pdf_bytes(NullObject()))
+        else:
+            out.append(_pdf_bytes(value))
+
+    def write_stream(stream: StreamObject, out: Chunks) -> None:
+        data = stream._data  # the stored (still encoded) bytes: copied, never re-encoded
+        dictionary = DictionaryObject({k: v for k, v in stream.items() if k != "/Length"})
+        if "/Filter" not in dictionary:
+            data = zlib.compress(data, 6)
+            dictionary[NameObject("/Filter")] = NameObject("/FlateDecode")
+        write(dictionary, out)
+        out[-1:-1] = [f"/Length {len(data)}".encode()]
+        out.append(b"\nstream\n" + data + b"\nendstream")
+
+    resources = page.get("/Resources")
+    form: Chunks = [
+        b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [%s] " % " ".join(
+            _num(v) for v in (bbox.left, bbox.bottom, bbox.right, bbox.top)
+        ).encode()
+    ]
+    if "/Group" in page:
+        form.append(b"/Group ")
+        write(page["/Group"], form)
+        form.append(b" ")
+    form.append(b"/Resources ")
+    if srgb_profile is not None:
+        resources_dict = DictionaryObject(resources.get_object() if resources is not None else {})
+        form.append(b"<<")
+        for key, item in resources_dict.items():
+            if key == "/ColorSpace":
+                continue
+            form.append(_pdf_bytes(NameObject(key)) + b" ")
+            write(item, form)
+            form.append(b" ")
+        form.append(b"/ColorSpace <<")
+        existing = resources_dict.get("/ColorSpace")
+        if existing is not None:
+            for key, item in existing.get_object().items():
+                if key != "/DefaultRGB":
+                    form.append(_pdf_bytes(NameObject(key)) + b" ")
+                    write(item, form)
+                    form.append(b" ")
+        icc_index = new_object()
+        compressed = zlib.compress(srgb_profile, 6)
+        objects[icc_index] = [
+            b"<< /N 3 /Alternate /DeviceRGB /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed)
+            + compressed
+            + b"\nendstream"
+        ]
+        form.extend([b"/DefaultRGB [/ICCBased ", icc_index, b"] >> >>"])
+    elif resources is not None:
+        write(resources, form)
+    else:
+        form.append(b"<< >>")
+    contents = page.get_contents()
+    content = contents.get_data() if contents is not None else b""
+    compressed = zlib.compress(content, 6)
+    form.append(b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed) + compressed + b"\nendstream")
+    objects[0] = form
+    return objects
+
+
+def _pdf_bytes(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    value.write_to_stream(buffer)
+    return buffer.getvalue()
+
+
+def _num(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+# --- other formats become a one-page PDF first ---------------------------------
+
+
+def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
+    from reportlab.graphics import renderPDF
+    from svglib.svglib import svg2rlg
+
+    try:
+        drawing = svg2rlg(str(path))
+    except Exception as err:  # svglib raises many kinds on broken files
+        raise TemplateError(f"{path}: cannot read the SVG artwork ({err}) — save it again as plain SVG") from None
+    if drawing is None:
+        raise TemplateError(f"{path}: cannot read the SVG artwork — save it again as plain SVG")
+    if cmyk:
+        from .colour import convert_drawing_to_cmyk
+
+        convert_drawing_to_cmyk(drawing)
+    buffer = io.BytesIO()
+    renderPDF.drawToFile(drawing, buffer, autoSize=1)
+    return buffer.getvalue()
+
+
+def _raster_to_pdf(
+    path: Path, trim_mm: tuple[float, float], bleed_mm: float, to_cmyk: Callable[[Any], Any] | None
+) -> tuple[bytes, float]:
+    from PIL import Image, UnidentifiedImageError
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    try:
+        image = Image.open(path)
+        image.load()
+    except (UnidentifiedImageError, OSError) as err:
+        raise TemplateError(f"{path}: cannot read the image ({err}) — save it again as PNG or JPEG") from None
+    width_px, height_px = image.size
+    with_bleed = (trim_mm[0] + 2 * bleed_mm, trim_mm[1] + 2 * bleed_mm)
+    aspect = width_px / height_px
+    for size_mm in (with_bleed, trim_mm):
+        if abs(aspect - size_mm[0] / size_mm[1]) / aspect < 0.01:
+            break
+    else:
+        raise TemplateError(
+            f"{path}: the image is {width_px} × {height_px} px, which does not match the card's "
+            f"proportions ({with_bleed[0]:g} × {with_bleed[1]:g} mm with bleed) — export it at that size"
+        )
+    dpi = width_px / (size_mm[0] / 25.4)
+    if image.mode in ("P", "LA", "RGBA", "PA"):
+        image = _flatten_on_white(image)
+    if image.mode not in ("RGB", "CMYK", "L"):
+        image = image.convert("RGB")
+    if to_cmyk is not None and image.mode == "RGB":
+        image = to_cmyk(image)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM), invariant=1, pageCompression=1)
+    canvas.drawImage(ImageReader(image), 0, 0, size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue(), dpi
+
+
+def _flatten_on_white(image: Any) -> Any:
+    from PIL import Image
+
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(background, rgba).convert("RGB")

@@ -1,0 +1,249 @@
+"""The main job as a library function: list + template → folder of print-ready PDFs.
+
+Data flows one way: rows are read, every card is laid out (cheap, pure), and
+only then are PDFs drawn and written.  So ``--strict`` can refuse the whole
+batch before anything touches the disk, and a bad row never stops the good
+ones.  The CLI is a thin shell around :func:`render_batch`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .cards import Card, CardBuilder, RowRefused
+from .errors import Location, located
+from .output import (
+    FileNamer,
+    ManifestEntry,
+    manifest_bytes,
+    prepare_output_folder,
+    safe_stem,
+    write_atomically,
+)
+from .recipients import RecipientList, RowProblem, read_recipients
+from .render import CardRenderer
+from .template import CardTemplate, PrintProfile, load_template
+
+MANIFEST_NAME = "manifest.csv"
+#: Below this many cards a second process costs more than it saves.
+PARALLEL_THRESHOLD = 64
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    recipients: Path
+    template: Path
+    out: Path
+    url: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    strict: bool = False
+    profile: str = "print"
+    bleed_mm: float | None = None
+    crop_marks: bool | None = None
+    batch_file: str | None = None
+    jobs: int = 0  # 0: one per CPU core
+
+
+@dataclass
+class RenderReport:
+    """What a run did: cards written, rows refused, and how long it took."""
+
+    out: Path
+    entries: list[ManifestEntry] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    encoding: str = ""
+    delimiter: str = ""
+    profile: str = ""
+    batch_file: Path | None = None
+    written_nothing: bool = False
+
+    @property
+    def written(self) -> int:
+        return sum(1 for entry in self.entries if entry.status == "written")
+
+    @property
+    def ok(self) -> bool:
+        return not self.refused
+
+
+@dataclass
+class Prepared:
+    """A template, profile and list, read and laid out: the shared first half of render and check."""
+
+    template: CardTemplate
+    profile: PrintProfile
+    recipients: RecipientList
+    builder: CardBuilder
+    cards: list[Card]
+    problems: list[RowProblem]
+
+
+def resolve_profile(template: CardTemplate, name: str, bleed_mm: float | None, crop_marks: bool | None) -> PrintProfile:
+    """The named profile with command-line overrides applied."""
+    profile = template.profile(name)
+    if bleed_mm is not None:
+        profile = replace(profile, bleed_mm=bleed_mm)
+    if crop_marks is not None:
+        profile = replace(profile, crop_marks=crop_marks)
+    return profile
+
+
+def prepare(
+    recipients_path: Path,
+    template_path: Path,
+    url: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    profile_name: str = "print",
+    bleed_mm: float | None = None,
+    crop_marks: bool | None = None,
+) -> Prepared:
+    """Read everything and lay out every card; raise only for whole-input problems."""
+    template = load_template(template_path)
+    profile = resolve_profile(template, profile_name, bleed_mm, crop_marks)
+    recipients = read_recipients(recipients_path, encoding, delimiter, template.default_language)
+    builder = CardBuilder(template, recipients, url)
+    cards: list[Card] = []
+    problems = list(recipients.problems)
+    for recipient in recipients.recipients:
+        try:
+            cards.append(builder.build(recipient))
+        except RowRefused as refusal:
+            problems.append(
+                RowProblem(Location(recipients.path, recipient.line), str(refusal), recipient.id, recipient.company)
+            )
+    return Prepared(template, profile, recipients, builder, cards, problems)
+
+
+def render_batch(options: RenderOptions, progress: Callable[[int], None] | None = None) -> RenderReport:
+    """Render one PDF per good row into ``options.out`` and write ``manifest.csv``."""
+    started = time.perf_counter()
+    prepared = prepare(
+        options.recipients, options.template, options.url, options.encoding, options.delimiter,
+        options.profile, options.bleed_mm, options.crop_marks,
+    )
+    renderer = CardRenderer(prepared.template, prepared.profile)
+    report = RenderReport(
+        out=options.out,
+        encoding=prepared.recipients.encoding,
+        delimiter=prepared.recipients.delimiter,
+        profile=prepared.profile.name,
+    )
+    report.refused = [_problem_text(problem) for problem in sorted(prepared.problems, key=_line_of)]
+    if options.strict and prepared.problems:
+        report.written_nothing = True
+        report.seconds = time.perf_counter() - started
+        return report
+    folder = prepare_output_folder(options.out)
+    report.out = folder
+    namer = FileNamer()
+    if options.batch_file:
+        namer.taken.add(_batch_name(options.batch_file).casefold())
+    names = [namer.name_for(card.recipient.id, card.recipient.company) for card in prepared.cards]
+    failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress)
+    entries: list[tuple[int, ManifestEntry]] = []
+    for card, name in zip(prepared.cards, names, strict=True):
+        failure = failures.get(name)
+        entries.append(
+            (
+                card.recipient.line,
+                ManifestEntry(
+                    card.recipient.id, card.recipient.company, "" if failure else name, card.link,
+                    "refused" if failure else "written", failure or "", card.recipient.line,
+                ),
+            )
+        )
+        if failure:
+            report.refused.append(located(Location(prepared.recipients.path, card.recipient.line), failure))
+    for problem in prepared.problems:
+        entries.append(
+            (
+                _line_of(problem),
+                ManifestEntry(problem.row_id, problem.company, "", "", "refused", str(problem), _line_of(problem)),
+            )
+        )
+    report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]
+    if options.batch_file:
+        good = [card for card, name in zip(prepared.cards, names, strict=True) if name not in failures]
+        if good:
+            data = renderer.render(good, title=f"{prepared.template.name} — {len(good)} cards")
+            report.batch_file = write_atomically(folder, _batch_name(options.batch_file), data)
+    write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _batch_name(name: str) -> str:
+    stem = name[:-4] if name.lower().endswith(".pdf") else name
+    return safe_stem(stem) + ".pdf"
+
+
+def _line_of(problem: RowProblem) -> int:
+    return problem.location.line or 0
+
+
+def _problem_text(problem: RowProblem) -> str:
+    return str(problem)
+
+
+# --- writing, in one process or several ----------------------------------------
+
+_WORK: tuple[CardRenderer, Sequence[Card], Sequence[str], Path] | None = None
+
+
+def _render_one(index: int) -> tuple[str, str | None]:
+    assert _WORK is not None
+    renderer, cards, names, folder = _WORK
+    return _render_and_write(renderer, cards[index], names[index], folder)
+
+
+def _render_and_write(renderer: CardRenderer, card: Card, name: str, folder: Path) -> tuple[str, str | None]:
+    data = renderer.render([card])
+    try:
+        write_atomically(folder, name, data)
+    except OSError as err:
+        return name, f"could not write {name}: {err.strerror or err}"
+    return name, None
+
+
+def _write_cards(
+    renderer: CardRenderer,
+    cards: Sequence[Card],
+    names: Sequence[str],
+    folder: Path,
+    jobs: int,
+    progress: Callable[[int], None] | None,
+) -> dict[str, str]:
+    """Render and write every card; returns the failures by file name."""
+    global _WORK
+    workers = jobs or (os.cpu_count() or 1)
+    failures: dict[str, str] = {}
+    fork_available = "fork" in multiprocessing.get_all_start_methods()
+    if workers > 1 and len(cards) >= PARALLEL_THRESHOLD and fork_available:
+        # Forked workers inherit the prepared renderer (fonts parsed, artwork serialised).
+        _WORK = (renderer, cards, names, folder)
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as pool:
+                for name, failure in pool.imap_unordered(_render_one, range(len(cards)), chunksize=8):
+                    if failure:
+                        failures[name] = failure
+                    if progress:
+                        progress(1)
+        finally:
+            _WORK = None
+        return failures
+    for card, name in zip(cards, names, strict=True):
+        _, failure = _render_and_write(renderer, card, name, folder)
+        if failure:
+            failures[name] = failure
+        if progress:
+            progress(1)
+    return failures

@@ -1,0 +1,114 @@
+"""From a recipient row to a laid-out card: filled text, fitted fields, placed QR.
+
+:class:`CardBuilder` is prepared once per batch (fonts loaded, texts compiled,
+link pattern parsed); :meth:`CardBuilder.build` is the per-row work and either
+returns a :class:`Card` or raises :class:`RowRefused` with a message that
+names the row's file, line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import Location, located
+from .filling import CompiledField, compile_fields
+from .fonts import FontChain, load_font
+from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
+from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
+from .recipients import Recipient, RecipientList, describe_char
+from .template import CardTemplate
+
+
+class RowRefused(Exception):
+    """This row cannot become a card; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class CardPage:
+    fields: tuple[FittedText, ...]
+    qr: QrPlacement | None
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything needed to draw one recipient's card, in numbers."""
+
+    recipient: Recipient
+    link: str
+    pages: tuple[CardPage, ...]
+
+    def shrunk_fields(self) -> list[FittedText]:
+        return [fitted for page in self.pages for fitted in page.fields if fitted.shrunk]
+
+
+class CardBuilder:
+    """The per-batch preparation that makes building each card cheap."""
+
+    def __init__(self, template: CardTemplate, recipients: RecipientList, link: str | None = None) -> None:
+        self.template = template
+        self.source = recipients
+        self.columns = list(recipients.columns)
+        pattern = link if link is not None else template.link
+        if not pattern:
+            from .errors import LinkError
+
+            raise LinkError(
+                f"{template.file}: the template has no link — add link = \"https://…\" or pass --url"
+            )
+        self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
+        self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
+        self.chains: dict[tuple[str, ...], FontChain] = {}
+        for page in template.pages:
+            for field in page.fields:
+                if field.fonts not in self.chains:
+                    self.chains[field.fonts] = FontChain(
+                        tuple(load_font(template.fonts[name].path, name) for name in field.fonts)
+                    )
+
+    def build(self, recipient: Recipient) -> Card:
+        link = check_link(self.link_pattern.fill(recipient.values))
+        pages = []
+        for page_index, page in enumerate(self.template.pages):
+            fitted_fields = []
+            for field in page.fields:
+                text = self.fields[(page_index, field.name)].fill(recipient, link)
+                try:
+                    fitted_fields.append(fit_text(text, field, self.chains[field.fonts]))
+                except MissingGlyphs as err:
+                    listed = ", ".join(describe_char(c) for c in err.characters)
+                    raise RowRefused(
+                        self._located(
+                            recipient,
+                            err.characters[0],
+                            f"{listed} cannot be printed: no font of field '{field.name}' "
+                            f"({', '.join(field.fonts)}) has {'it' if len(err.characters) == 1 else 'them'} "
+                            "— replace the character or add a fallback font to the field",
+                        )
+                    ) from None
+                except TextDoesNotFit as err:
+                    raise RowRefused(self._located(recipient, None, str(err), field_text=text)) from None
+            placement = None
+            if page.qr is not None:
+                try:
+                    placement = place_symbol(link, page.qr)
+                except ModulesTooSmall as err:
+                    raise RowRefused(self._located(recipient, None, f"QR code: {err}")) from None
+            pages.append(CardPage(tuple(fitted_fields), placement))
+        return Card(recipient, link, tuple(pages))
+
+    def _located(
+        self, recipient: Recipient, char: str | None, message: str, field_text: str | None = None
+    ) -> str:
+        """Point at the column whose value holds ``char`` (or is longest in the failing text)."""
+        column = None
+        candidates = [
+            (name, value) for name, value in recipient.values.items() if name in self.columns and value
+        ]
+        if char is not None:
+            column = next((name for name, value in candidates if char in value), None)
+        elif field_text is not None:
+            inside = [(len(value), name) for name, value in candidates if value in field_text]
+            column = max(inside)[1] if inside else None
+        column_number = self.columns.index(column) + 1 if column in self.columns else None
+        prefix = f"{column}: " if column else ""
+        return located(Location(self.source.path, recipient.line, column_number), prefix + message)

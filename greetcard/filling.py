@@ -1,0 +1,84 @@
+"""Template text filled with a row's values, through Jinja2's sandbox.
+
+Field texts are Jinja2 templates (``{{ company }}``, ``{% if contact %}``).
+Only the template is evaluated; row values are inserted as plain text, so a
+company called ``{{ 7*7 }}`` or ``<b>&`` is printed exactly as written.  The
+sandbox keeps a hostile template from reaching Python internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jinja2
+from jinja2 import meta
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import TemplateError
+from .recipients import KNOWN_COLUMNS, Recipient
+from .template import CardTemplate, TextField
+
+#: Names a field text may use besides the list's columns.
+EXTRA_NAMES = ("link", "link_text")
+
+_ENVIRONMENT = ImmutableSandboxedEnvironment(
+    autoescape=False,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+)
+
+
+@dataclass(frozen=True)
+class CompiledField:
+    field: TextField
+    variants: dict[str, jinja2.Template]
+
+    def fill(self, recipient: Recipient, link: str) -> str:
+        template = self.variants.get(recipient.language) or self.variants["default"]
+        context = {name: "" for name in KNOWN_COLUMNS}
+        context.update(recipient.values)
+        context["link"] = link
+        context["link_text"] = link_text(link)
+        return template.render(context).strip()
+
+
+def link_text(link: str) -> str:
+    """The link as people read it: without ``https://`` and a bare trailing slash."""
+    text = link.split("://", 1)[-1]
+    return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
+
+
+def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int, str], CompiledField]:
+    """Compile every field's text once; refuse names that are neither columns nor known.
+
+    Keyed by (page index, field name).
+    """
+    allowed = set(columns) | set(KNOWN_COLUMNS) | set(EXTRA_NAMES)
+    compiled: dict[tuple[int, str], CompiledField] = {}
+    for page_index, page in enumerate(template.pages):
+        for field in page.fields:
+            variants: dict[str, jinja2.Template] = {}
+            for language, source in field.text.items():
+                where = f"{field.where}: field '{field.name}'" + (
+                    f" (text for {language})" if language != "default" else ""
+                )
+                try:
+                    unknown = meta.find_undeclared_variables(_ENVIRONMENT.parse(source)) - allowed
+                    variants[language] = _ENVIRONMENT.from_string(source)
+                except jinja2.TemplateSyntaxError as err:
+                    raise TemplateError(
+                        f"{where}: {err.message} (line {err.lineno} of the text) — check the "
+                        "{{ }} and {% %} tags"
+                    ) from None
+                if unknown:
+                    raise TemplateError(
+                        f"{where} uses {', '.join(sorted(unknown))}, which the recipient list does not "
+                        f"have — columns: {', '.join(sorted(columns))}"
+                    )
+            if "default" not in variants:
+                first = next(iter(variants.values()))
+                variants["default"] = first
+            compiled[(page_index, field.name)] = CompiledField(field, variants)
+    return compiled

@@ -1,0 +1,105 @@
+"""TrueType fonts: loading once, glyph coverage and advance widths.
+
+Layout needs to know, per character, which font of a field's chain has the
+glyph and how wide it is.  Fonts are parsed once per process and registered
+with reportlab under a stable name, so every card of a batch shares them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+from .errors import TemplateError
+
+#: Characters that never need a glyph: line breaks are layout, not ink.
+_INVISIBLE = {"\n"}
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """A loaded TrueType font: its reportlab name, glyph coverage and metrics."""
+
+    key: str
+    registered_name: str
+    path: Path
+    codepoints: frozenset[int]
+    widths_per_mille: dict[int, float]
+    default_width_per_mille: float
+    ascent_per_mille: float
+    descent_per_mille: float
+
+    def has(self, char: str) -> bool:
+        return ord(char) in self.codepoints or char in _INVISIBLE
+
+    def char_width_pt(self, char: str, size_pt: float) -> float:
+        code = 32 if char == "\u00a0" else ord(char)
+        return self.widths_per_mille.get(code, self.default_width_per_mille) * size_pt / 1000
+
+
+@lru_cache(maxsize=64)
+def load_font(path: Path, key: str = "") -> FontFace:
+    """Parse a TrueType file once per process and register it with reportlab."""
+    data = path.read_bytes()
+    digest = hashlib.sha1(data).hexdigest()[:10]
+    registered_name = f"{path.stem}-{digest}"
+    try:
+        font = TTFont(registered_name, str(path), shapable=False, asciiReadable=False)
+    except (TTFError, OSError, ValueError, KeyError, IndexError) as err:
+        raise TemplateError(
+            f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
+            "that allows embedding"
+        ) from None
+    pdfmetrics.registerFont(font)
+    face = font.face
+    return FontFace(
+        key=key or path.stem,
+        registered_name=registered_name,
+        path=path,
+        codepoints=frozenset(face.charToGlyph),
+        widths_per_mille=dict(face.charWidths),
+        default_width_per_mille=float(face.defaultWidth),
+        ascent_per_mille=float(face.ascent),
+        descent_per_mille=float(face.descent),
+    )
+
+
+@dataclass(frozen=True)
+class FontChain:
+    """A field's fonts in order of preference; each character takes the first that has it."""
+
+    faces: tuple[FontFace, ...]
+
+    def face_for(self, char: str) -> FontFace | None:
+        for face in self.faces:
+            if face.has(char):
+                return face
+        return None
+
+    def missing(self, text: str) -> list[str]:
+        """Characters of ``text`` that no font of the chain can draw, in order, once each."""
+        seen: dict[str, None] = {}
+        for char in text:
+            if char not in seen and not char.isspace() and self.face_for(char) is None:
+                seen[char] = None
+        return list(seen)
+
+    def width_pt(self, text: str, size_pt: float) -> float:
+        total = 0.0
+        for char in text:
+            face = self.face_for(char) or self.faces[0]
+            total += face.char_width_pt(char, size_pt)
+        return total
+
+    @property
+    def ascent_per_mille(self) -> float:
+        return self.faces[0].ascent_per_mille
+
+    @property
+    def descent_per_mille(self) -> float:
+        return self.faces[0].descent_per_mille

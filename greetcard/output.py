@@ -1,0 +1,150 @@
+"""Writing the batch: safe file names, atomic writes, the manifest.
+
+File names come from data, so they are made safe for Windows, macOS and
+Linux (no separators, reserved names, control characters or trailing dots;
+length-capped; unique ignoring case).  Every file is written to a temporary
+name in the output folder and renamed into place, so an interrupted run never
+leaves a half-written PDF, and nothing is ever written outside the folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutputError
+
+TEMP_PREFIX = ".greetcard-partial-"
+MAX_STEM_BYTES = 120
+_WINDOWS_RESERVED = {
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+    *(f"COM{i}" for i in "0123456789¹²³"),
+    *(f"LPT{i}" for i in "0123456789¹²³"),
+}
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+#: Values starting with these become formulas when a CSV is opened in Excel.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_stem(text: str, max_bytes: int = MAX_STEM_BYTES) -> str:
+    """A file name stem that every common file system accepts and shows as-is."""
+    text = unicodedata.normalize("NFC", text)
+    cleaned = []
+    for char in text:
+        category = unicodedata.category(char)
+        if _FORBIDDEN.match(char) or category[0] == "C" or category in ("Zl", "Zp"):
+            cleaned.append("_")
+        elif char.isspace():
+            cleaned.append(" ")
+        else:
+            cleaned.append(char)
+    stem = re.sub(r"[ _]{2,}", lambda m: m.group(0)[0], "".join(cleaned)).strip(" ._-")
+    while len(stem.encode("utf-8")) > max_bytes:
+        stem = stem[:-1]
+    stem = stem.rstrip(" .")
+    if not stem or set(stem) <= {"."}:
+        stem = "card"
+    if stem.split(".")[0].upper().rstrip() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem
+
+
+class FileNamer:
+    """Hands out unique, safe PDF names (unique ignoring case, as on Windows and macOS)."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def name_for(self, row_id: str, company: str) -> str:
+        stem = safe_stem(f"{row_id}-{company}" if company else row_id)
+        candidate, counter = stem, 2
+        while f"{candidate}.pdf".casefold() in self.taken:
+            candidate = f"{safe_stem(stem, MAX_STEM_BYTES - 6)}-{counter}"
+            counter += 1
+        self.taken.add(f"{candidate}.pdf".casefold())
+        return f"{candidate}.pdf"
+
+
+def prepare_output_folder(folder: Path) -> Path:
+    """Create the folder if needed and clear partial files an interrupted run left behind."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: exists and is not a folder — choose another --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{folder}: cannot create the output folder ({err.strerror})") from None
+    for leftover in folder.glob(TEMP_PREFIX + "*"):
+        leftover.unlink(missing_ok=True)
+    return folder.resolve()
+
+
+def write_atomically(folder: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` as ``folder/name`` via a temporary file and a rename."""
+    target = (folder / name).resolve()
+    if target.parent != folder.resolve() or name in ("", ".", ".."):
+        raise OutputError(f"refusing to write {name!r}: it would land outside {folder}")
+    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _umask() -> int:
+    """The process umask (mkstemp creates 0600 files; finished cards get normal permissions)."""
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One row of manifest.csv: what became of one recipient."""
+
+    row_id: str
+    company: str
+    file: str
+    link: str
+    status: str
+    message: str
+    line: int | None = None
+
+
+MANIFEST_FIELDS = ("id", "company", "file", "link", "status", "message", "line")
+
+
+def excel_safe(value: str) -> str:
+    """Keep a value from being run as a formula when the CSV is opened in a spreadsheet."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:
+    """manifest.csv as UTF-8 with BOM (Excel detects it), one line per recipient."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(MANIFEST_FIELDS)
+    for entry in entries:
+        writer.writerow(
+            [
+                excel_safe(entry.row_id),
+                excel_safe(entry.company),
+                excel_safe(entry.file),
+                excel_safe(entry.link),
+                entry.status,
+                excel_safe(entry.message),
+                "" if entry.line is None else str(entry.line),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -1,0 +1,163 @@
+"""Links and QR symbols: URL → module matrix, sized so a phone can read it.
+
+The matrix comes from ``qrcode`` without a border; the quiet zone is the
+layout's job (it is part of the QR box).  Link patterns such as
+``https://example.org/?r={id}`` are filled per recipient with percent-encoded
+values, so data can never change the link's structure.
+"""
+
+from __future__ import annotations
+
+import string
+import urllib.parse
+from dataclasses import dataclass
+from functools import lru_cache
+
+import qrcode
+import qrcode.constants
+
+from .errors import LinkError
+from .template import QrSpec
+
+_LEVELS = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
+_LOWER_LEVEL = {"H": "Q", "Q": "M", "M": "L"}
+
+
+@dataclass(frozen=True)
+class QrSymbol:
+    """The dark modules of a QR code, row by row, without quiet zone."""
+
+    link: str
+    version: int
+    error_correction: str
+    modules: tuple[tuple[bool, ...], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.modules)
+
+    def dark_runs(self) -> list[tuple[int, int, int]]:
+        """Horizontal runs of dark modules as (row, first column, length): fewer path segments."""
+        runs = []
+        for row_index, row in enumerate(self.modules):
+            column = 0
+            while column < len(row):
+                if row[column]:
+                    start = column
+                    while column < len(row) and row[column]:
+                        column += 1
+                    runs.append((row_index, start, column - start))
+                else:
+                    column += 1
+        return runs
+
+
+@dataclass(frozen=True)
+class QrPlacement:
+    """A symbol placed in its box: module size and where the first module starts."""
+
+    symbol: QrSymbol
+    spec: QrSpec
+    module_mm: float
+
+    @property
+    def quiet_zone_mm(self) -> float:
+        return self.module_mm * self.spec.quiet_zone_modules
+
+
+@lru_cache(maxsize=4096)
+def make_symbol(link: str, error_correction: str = "M") -> QrSymbol:
+    """Encode a link at the smallest version; identical links are encoded once per process."""
+    code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
+    code.add_data(link.encode("utf-8"))
+    code.make(fit=True)
+    matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+    return QrSymbol(link, int(code.version), error_correction, matrix)
+
+
+class ModulesTooSmall(Exception):
+    """The QR box cannot hold this link with phone-readable modules."""
+
+
+def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
+    """Encode ``link`` for ``spec`` and check that modules stay at or above the minimum size."""
+    symbol = make_symbol(link, spec.error_correction)
+    module_mm = spec.size_mm / (symbol.size + 2 * spec.quiet_zone_modules)
+    if module_mm < spec.min_module_mm - 1e-9:
+        needed = spec.min_module_mm * (symbol.size + 2 * spec.quiet_zone_modules)
+        hints = [f"make the QR box at least {needed:.1f} mm", "use a shorter link"]
+        if spec.error_correction in _LOWER_LEVEL:
+            hints.append(f"use error_correction = \"{_LOWER_LEVEL[spec.error_correction]}\"")
+        raise ModulesTooSmall(
+            f"the link ({len(link)} characters) needs QR version {symbol.version} "
+            f"({symbol.size} modules + {spec.quiet_zone_modules} quiet on each side); in a "
+            f"{spec.size_mm:g} mm box a module is {module_mm:.2f} mm, below the "
+            f"{spec.min_module_mm:g} mm a phone needs — " + ", or ".join(hints)
+        )
+    return QrPlacement(symbol, spec, module_mm)
+
+
+def check_link(link: str, what: str = "link") -> str:
+    """Accept only absolute http(s) links with a host; return the link unchanged."""
+    parsed = urllib.parse.urlsplit(link)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+        raise LinkError(
+            f"{what} {link!r} is not an http(s) link — give a full address such as "
+            "https://www.neujahrsgross-japan.de/"
+        )
+    if any(c.isspace() or ord(c) < 32 for c in link):
+        raise LinkError(f"{what} {link!r} contains spaces or control characters — percent-encode them")
+    return link
+
+
+@dataclass(frozen=True)
+class LinkPattern:
+    """A link with ``{column}`` placeholders, filled per recipient with percent-encoded values."""
+
+    pattern: str
+    columns: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, pattern: str, available_columns: set[str] | None = None) -> LinkPattern:
+        columns: list[str] = []
+        try:
+            parsed = list(string.Formatter().parse(pattern))
+        except ValueError as err:
+            raise LinkError(
+                f"link {pattern!r}: {err} — placeholders look like {{id}}; write {{{{ and }}}} for braces"
+            ) from None
+        for _literal, name, format_spec, conversion in parsed:
+            if name is None:
+                continue
+            if not name.isidentifier() or format_spec or conversion:
+                raise LinkError(
+                    f"link {pattern!r}: placeholder {{{name}{'!' + conversion if conversion else ''}"
+                    f"{':' + format_spec if format_spec else ''}}} is not a column name — use e.g. {{id}}"
+                )
+            if available_columns is not None and name not in available_columns:
+                raise LinkError(
+                    f"link {pattern!r} uses {{{name}}}, but the list has no column {name!r} "
+                    f"(columns: {', '.join(sorted(available_columns))})"
+                )
+            columns.append(name)
+        # Check the shape with harmless sample values: scheme and host must not come from data.
+        check_link(pattern.format(**{name: "x" for name in columns}))
+        scheme_and_host = urllib.parse.urlsplit(pattern.format(**{name: "x" for name in columns}))
+        if "{" in f"{scheme_and_host.scheme}://{scheme_and_host.netloc}" or any(
+            f"{{{name}}}" in pattern.split("/", 3)[2] for name in columns if len(pattern.split("/", 3)) > 2
+        ):
+            raise LinkError(f"link {pattern!r}: placeholders may stand in the path or query, not the host")
+        return cls(pattern, tuple(columns))
+
+    def fill(self, values: dict[str, str]) -> str:
+        """The link for one recipient; every value is percent-encoded (UTF-8)."""
+        if not self.columns:
+            return self.pattern
+        return self.pattern.format(
+            **{name: urllib.parse.quote(values.get(name, ""), safe="") for name in self.columns}
+        )

@@ -1,0 +1,237 @@
+"""The one place that speaks reportlab: laid-out cards → PDF bytes.
+
+The page is drawn at trim + 2 × bleed (plus room for crop marks when a
+profile asks for them) with TrimBox and BleedBox set on every page; nothing
+is stretched.  Text and the QR code are 100 % K in CMYK profiles.  The same
+code writes one card per file and the whole batch as one file, in which the
+artwork, fonts and the ICC profile are stored once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reportlab import rl_config
+from reportlab.pdfbase import pdfdoc
+from reportlab.pdfgen.canvas import Canvas
+
+from . import colour, pdfx
+from .artwork import PreparedArtwork, link_into, prepare_artwork
+from .cards import Card
+from .layout import FittedText
+from .qr import QrPlacement
+from .template import Box, CardTemplate, Color, PrintProfile
+
+PT_PER_MM = 72 / 25.4
+#: Crop marks: how far they stay from the trim (outside the bleed) and how long they are.
+MARK_OFFSET_MM = 3.0
+MARK_LENGTH_MM = 5.0
+MARK_WIDTH_PT = 0.25
+
+# Images and streams are compressed once; ASCII85 in pure Python would cost time per card.
+rl_config.useA85 = 0
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """Where the trim sits on the sheet, in points from the sheet's bottom-left."""
+
+    trim_width_pt: float
+    trim_height_pt: float
+    bleed_pt: float
+    margin_pt: float  # room outside the bleed for crop marks
+
+    @classmethod
+    def for_profile(cls, template: CardTemplate, profile: PrintProfile) -> PageGeometry:
+        margin_mm = MARK_OFFSET_MM + MARK_LENGTH_MM + 1 if profile.crop_marks else 0.0
+        margin_mm = max(0.0, margin_mm - profile.bleed_mm) if profile.crop_marks else 0.0
+        return cls(
+            template.width_mm * PT_PER_MM,
+            template.height_mm * PT_PER_MM,
+            profile.bleed_mm * PT_PER_MM,
+            margin_mm * PT_PER_MM,
+        )
+
+    @property
+    def trim_left(self) -> float:
+        return self.margin_pt + self.bleed_pt
+
+    @property
+    def trim_bottom(self) -> float:
+        return self.margin_pt + self.bleed_pt
+
+    @property
+    def media_size(self) -> tuple[float, float]:
+        extra = 2 * (self.margin_pt + self.bleed_pt)
+        return (self.trim_width_pt + extra, self.trim_height_pt + extra)
+
+    @property
+    def trim_box(self) -> tuple[float, float, float, float]:
+        return (self.trim_left, self.trim_bottom, self.trim_left + self.trim_width_pt,
+                self.trim_bottom + self.trim_height_pt)
+
+    @property
+    def bleed_box(self) -> tuple[float, float, float, float]:
+        left, bottom, right, top = self.trim_box
+        return (left - self.bleed_pt, bottom - self.bleed_pt, right + self.bleed_pt, top + self.bleed_pt)
+
+    def rect_pt(self, box: Box) -> tuple[float, float, float, float]:
+        """A template box (mm from the trim's top-left) as x, y, width, height in PDF points."""
+        x = self.trim_left + box.x_mm * PT_PER_MM
+        y = self.trim_bottom + self.trim_height_pt - box.bottom_mm * PT_PER_MM
+        return (x, y, box.width_mm * PT_PER_MM, box.height_mm * PT_PER_MM)
+
+
+class CardRenderer:
+    """Draws cards for one template and print profile; artwork is prepared once here."""
+
+    def __init__(self, template: CardTemplate, profile: PrintProfile) -> None:
+        self.template = template
+        self.profile = profile
+        self.geometry = PageGeometry.for_profile(template, profile)
+        cmyk = profile.color_model == "cmyk"
+        self.artworks: list[PreparedArtwork | None] = [
+            prepare_artwork(
+                page.artwork,
+                (template.width_mm, template.height_mm),
+                template.bleed_mm,
+                colour.image_to_cmyk if cmyk else None,
+                colour.srgb_profile_bytes() if cmyk else None,
+            )
+            if page.artwork is not None
+            else None
+            for page in template.pages
+        ]
+
+    def render(self, cards: Sequence[Card], title: str | None = None) -> bytes:
+        """All pages of ``cards`` as one PDF document."""
+        buffer = io.BytesIO()
+        canvas = Canvas(
+            buffer,
+            pagesize=self.geometry.media_size,
+            invariant=1,
+            pageCompression=1,
+            pdfVersion=(1, 6) if self.profile.pdfx else None,
+            trimBox=self.geometry.trim_box,
+            bleedBox=self.geometry.bleed_box,
+        )
+        document = canvas._doc
+        first = cards[0].recipient if cards else None
+        canvas.setTitle(title or (first.company if first else self.template.name))
+        canvas.setAuthor(self.template.name)
+        canvas.setCreator("greetcard")
+        canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
+        linked: set[str] = set()
+        for card in cards:
+            for page_index, page in enumerate(card.pages):
+                artwork = self.artworks[page_index]
+                if artwork is not None:
+                    name = f"artwork{page_index + 1}"
+                    if name not in linked:
+                        link_into(document, artwork, name)
+                        linked.add(name)
+                    self._draw_artwork(canvas, artwork, name)
+                if page.qr is not None:
+                    self._draw_qr(canvas, page.qr)
+                for fitted in page.fields:
+                    self._draw_text(canvas, fitted)
+                if self.profile.crop_marks:
+                    self._draw_crop_marks(canvas)
+                canvas.showPage()
+        if self.profile.pdfx:
+            pdfx.make_pdfx4(canvas, title or (first.company if first else self.template.name))
+        canvas.save()
+        return buffer.getvalue()
+
+    # -- drawing --------------------------------------------------------------
+
+    def _fill(self, canvas: Canvas, color: Color) -> None:
+        if self.profile.color_model == "cmyk":
+            canvas.setFillColorCMYK(*colour.as_cmyk(color))
+        else:
+            canvas.setFillColorRGB(*colour.as_rgb(color))
+
+    def _draw_artwork(self, canvas: Canvas, artwork: PreparedArtwork, name: str) -> None:
+        canvas.saveState()
+        canvas.translate(
+            self.geometry.trim_left - artwork.trim_in_form.left,
+            self.geometry.trim_bottom - artwork.trim_in_form.bottom,
+        )
+        canvas.doForm(name)
+        canvas.restoreState()
+
+    def _draw_qr(self, canvas: Canvas, placement: QrPlacement) -> None:
+        x, y, size, _ = self.geometry.rect_pt(placement.spec.box)
+        module = placement.module_mm * PT_PER_MM
+        quiet = placement.spec.quiet_zone_modules * module
+        canvas.saveState()
+        self._fill(canvas, Color(cmyk=(0.0, 0.0, 0.0, 0.0)))
+        canvas.rect(x, y, size, size, stroke=0, fill=1)
+        self._fill(canvas, Color(cmyk=(0.0, 0.0, 0.0, 1.0)))
+        top = y + size - quiet
+        path = canvas.beginPath()
+        for row, column, length in placement.symbol.dark_runs():
+            path.rect(x + quiet + column * module, top - (row + 1) * module, length * module, module)
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.restoreState()
+
+    def _draw_text(self, canvas: Canvas, fitted: FittedText) -> None:
+        field = fitted.field
+        x, y, width, height = self.geometry.rect_pt(field.box)
+        size = fitted.size_pt
+        faces_ascent = fitted.lines[0].runs[0].face.ascent_per_mille if fitted.lines and fitted.lines[0].runs else 880
+        glyph_height = size * (faces_ascent - self._descent(fitted)) / 1000
+        block = (len(fitted.lines) - 1) * fitted.leading_pt + glyph_height
+        top = y + height
+        if field.valign == "middle":
+            top -= (height - block) / 2
+        elif field.valign == "bottom":
+            top -= height - block
+        baseline = top - size * faces_ascent / 1000
+        self._fill(canvas, field.color)
+        text = canvas.beginText()
+        for line in fitted.lines:
+            if field.align == "center":
+                start = x + (width - line.width_pt) / 2
+            elif field.align == "right":
+                start = x + width - line.width_pt
+            else:
+                start = x
+            text.setTextOrigin(start, baseline)
+            for run in line.runs:
+                text.setFont(run.face.registered_name, size)
+                text.textOut(run.text)
+            baseline -= fitted.leading_pt
+        canvas.drawText(text)
+
+    @staticmethod
+    def _descent(fitted: FittedText) -> float:
+        if fitted.lines and fitted.lines[0].runs:
+            return fitted.lines[0].runs[0].face.descent_per_mille
+        return -120.0
+
+    def _draw_crop_marks(self, canvas: Canvas) -> None:
+        left, bottom, right, top = self.geometry.trim_box
+        offset = self.geometry.bleed_pt + MARK_OFFSET_MM * PT_PER_MM
+        length = MARK_LENGTH_MM * PT_PER_MM
+        canvas.saveState()
+        canvas.setLineWidth(MARK_WIDTH_PT)
+        if self.profile.color_model == "cmyk":
+            ink = (1.0, 1.0, 1.0, 1.0) if self.profile.marks_ink == "registration" else (0.0, 0.0, 0.0, 1.0)
+            canvas.setStrokeColorCMYK(*ink)
+        else:
+            canvas.setStrokeColorRGB(0, 0, 0)
+        for x, y, dx, dy in (
+            (left, bottom, -1, -1), (right, bottom, 1, -1), (left, top, -1, 1), (right, top, 1, 1),
+        ):
+            canvas.line(x + dx * offset, y, x + dx * (offset + length), y)
+            canvas.line(x, y + dy * offset, x, y + dy * (offset + length))
+        canvas.restoreState()
+
+
+def pdf_name(text: str) -> Any:
+    """A PDF name object (used by the PDF/X module)."""
+    return pdfdoc.PDFName(text)
