@@ -92,7 +92,7 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
         raise OutputError(f"refusing to write {name!r}: it would land outside {folder}")
     descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~_UMASK)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, target)
@@ -102,11 +102,14 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
     return target
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     """The process umask (mkstemp creates 0600 files; finished cards get normal permissions)."""
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ that repeats the identification and the dates.
 
 from __future__ import annotations
 
+import zlib
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -46,8 +48,8 @@ def make_pdfx4(canvas: Any, title: str) -> None:
     document.info = info
 
     profile = PDFStream(
-        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK")}),
-        colour.output_profile_bytes(),
+        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK"), "Filter": PDFName("FlateDecode")}),
+        _compressed_output_profile(),
     )
     intent = PDFDictionary(
         {
@@ -70,6 +72,12 @@ def make_pdfx4(canvas: Any, title: str) -> None:
         filters=[],
     )
     catalog.Metadata = document.Reference(metadata)
+
+
+@lru_cache(maxsize=1)
+def _compressed_output_profile() -> bytes:
+    """Compressed once per process, not once per card."""
+    return zlib.compress(colour.output_profile_bytes(), 9)
 
 
 def _xmp(title: str, info: Any, document: Any) -> str:

@@ -59,15 +59,27 @@ class QrSymbol:
 
 @dataclass(frozen=True)
 class QrPlacement:
-    """A symbol placed in its box: module size and where the first module starts."""
+    """A link placed in a QR box: its version and module size, checked before drawing.
 
-    symbol: QrSymbol
+    The matrix itself (with its costly mask search) is made when drawing, so
+    that work runs in the rendering processes, not in the serial layout pass.
+    """
+
+    link: str
     spec: QrSpec
+    version: int
     module_mm: float
+
+    @property
+    def modules(self) -> int:
+        return 4 * self.version + 17
 
     @property
     def quiet_zone_mm(self) -> float:
         return self.module_mm * self.spec.quiet_zone_modules
+
+    def symbol(self) -> QrSymbol:
+        return make_symbol(self.link, self.spec.error_correction)
 
 
 @lru_cache(maxsize=4096)
@@ -84,22 +96,31 @@ class ModulesTooSmall(Exception):
     """The QR box cannot hold this link with phone-readable modules."""
 
 
+@lru_cache(maxsize=4096)
+def smallest_version(link: str, error_correction: str = "M") -> int:
+    """The QR version ``link`` needs, without building the matrix (no mask search)."""
+    code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
+    code.add_data(link.encode("utf-8"))
+    return int(code.best_fit())
+
+
 def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
-    """Encode ``link`` for ``spec`` and check that modules stay at or above the minimum size."""
-    symbol = make_symbol(link, spec.error_correction)
-    module_mm = spec.size_mm / (symbol.size + 2 * spec.quiet_zone_modules)
+    """Size ``link``'s QR code for ``spec``; refuse modules below the minimum size."""
+    version = smallest_version(link, spec.error_correction)
+    modules = 4 * version + 17
+    module_mm = spec.size_mm / (modules + 2 * spec.quiet_zone_modules)
     if module_mm < spec.min_module_mm - 1e-9:
-        needed = spec.min_module_mm * (symbol.size + 2 * spec.quiet_zone_modules)
+        needed = spec.min_module_mm * (modules + 2 * spec.quiet_zone_modules)
         hints = [f"make the QR box at least {needed:.1f} mm", "use a shorter link"]
         if spec.error_correction in _LOWER_LEVEL:
             hints.append(f"use error_correction = \"{_LOWER_LEVEL[spec.error_correction]}\"")
         raise ModulesTooSmall(
-            f"the link ({len(link)} characters) needs QR version {symbol.version} "
-            f"({symbol.size} modules + {spec.quiet_zone_modules} quiet on each side); in a "
+            f"the link ({len(link)} characters) needs QR version {version} "
+            f"({modules} modules + {spec.quiet_zone_modules} quiet on each side); in a "
             f"{spec.size_mm:g} mm box a module is {module_mm:.2f} mm, below the "
             f"{spec.min_module_mm:g} mm a phone needs — " + ", or ".join(hints)
         )
-    return QrPlacement(symbol, spec, module_mm)
+    return QrPlacement(link, spec, version, module_mm)
 
 
 def check_link(link: str, what: str = "link") -> str:

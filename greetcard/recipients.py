@@ -116,6 +116,7 @@ class RecipientList:
 class _RawRow:
     cells: list[str]
     line: int
+    unsaved_formulas: tuple[int, ...] = ()  # .xlsx cells whose formula result was never saved
 
 
 def read_recipients(
@@ -298,16 +299,22 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise RecipientsError(
             f"{path}: cannot open the workbook ({err}) — save it again from Excel as .xlsx"
         ) from None
     try:
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        formula_rows = formulas.worksheets[0].iter_rows(values_only=True)
+        for number, (row, formula_row) in enumerate(zip(rows, formula_rows, strict=False), start=1):
             cells: list[str] = []
-            for value in row:
+            unsaved: list[int] = []
+            for index, value in enumerate(row):
                 if value is None:
+                    formula = formula_row[index] if index < len(formula_row) else None
+                    if isinstance(formula, str) and formula.startswith("="):
+                        unsaved.append(index)
                     cells.append("")
                 elif isinstance(value, bool):
                     cells.append("TRUE" if value else "FALSE")
@@ -319,9 +326,10 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
                     cells.append(value.isoformat())
                 else:
                     cells.append(str(value))
-            yield _RawRow(cells, number)
+            yield _RawRow(cells, number, tuple(unsaved))
     finally:
         workbook.close()
+        formulas.close()
 
 
 def clean_value(value: str) -> str:
@@ -437,6 +445,16 @@ def _build_recipient(
         column = columns.index(column_name) + 1 if column_name in columns else None
         return RowProblem(Location(path, raw.line, column), message, row_id, company)
 
+    if raw.unsaved_formulas:
+        index = raw.unsaved_formulas[0]
+        name = columns[index] if index < len(columns) and columns[index] else f"column {index + 1}"
+        return RowProblem(
+            Location(path, raw.line, index + 1),
+            f"{name} holds a formula whose result the workbook does not contain — open the file "
+            "in Excel and save it again (or paste the values) so the result is stored",
+            row_id,
+            company,
+        )
     if extra:
         return RowProblem(
             Location(path, raw.line, len(columns) + 1),

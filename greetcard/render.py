@@ -12,17 +12,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
 
 from reportlab import rl_config
-from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
 from .layout import FittedText
-from .qr import QrPlacement
+from .qr import QrPlacement, QrSymbol
 from .template import Box, CardTemplate, Color, PrintProfile
 
 PT_PER_MM = 72 / 25.4
@@ -164,19 +163,17 @@ class CardRenderer:
         canvas.restoreState()
 
     def _draw_qr(self, canvas: Canvas, placement: QrPlacement) -> None:
+        """White plate (quiet zone included), then the dark modules as one vector path in 100 % K."""
         x, y, size, _ = self.geometry.rect_pt(placement.spec.box)
         module = placement.module_mm * PT_PER_MM
         quiet = placement.spec.quiet_zone_modules * module
-        canvas.saveState()
-        self._fill(canvas, Color(cmyk=(0.0, 0.0, 0.0, 0.0)))
-        canvas.rect(x, y, size, size, stroke=0, fill=1)
-        self._fill(canvas, Color(cmyk=(0.0, 0.0, 0.0, 1.0)))
-        top = y + size - quiet
-        path = canvas.beginPath()
-        for row, column, length in placement.symbol.dark_runs():
-            path.rect(x + quiet + column * module, top - (row + 1) * module, length * module, module)
-        canvas.drawPath(path, stroke=0, fill=1)
-        canvas.restoreState()
+        white, black = ("0 0 0 0 k", "0 0 0 1 k") if self.profile.color_model == "cmyk" else ("1 1 1 rg", "0 0 0 rg")
+        origin_x, origin_y = x + quiet, y + quiet
+        canvas.addLiteral(
+            f"q {white} {_pt(x)} {_pt(y)} {_pt(size)} {_pt(size)} re f {black} "
+            f"{_pt(module)} 0 0 {_pt(module)} {_pt(origin_x)} {_pt(origin_y)} cm "
+            f"{module_path(placement.symbol())} f Q"
+        )
 
     def _draw_text(self, canvas: Canvas, fitted: FittedText) -> None:
         field = fitted.field
@@ -232,6 +229,14 @@ class CardRenderer:
         canvas.restoreState()
 
 
-def pdf_name(text: str) -> Any:
-    """A PDF name object (used by the PDF/X module)."""
-    return pdfdoc.PDFName(text)
+def _pt(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+@lru_cache(maxsize=1024)
+def module_path(symbol: QrSymbol) -> str:
+    """The dark modules as ``re`` operators in module units (integers), bottom row first."""
+    rows = symbol.size
+    return " ".join(
+        f"{column} {rows - 1 - row} {length} 1 re" for row, column, length in symbol.dark_runs()
+    )

@@ -563,7 +563,7 @@ B_GOLD_SOFT = (232, 214, 168)
 B_GOLD_FAINT = (243, 233, 208)
 B_VERMILION = (226, 65, 47)
 B_VERMILION_SOFT = (238, 150, 135)
-B_FIBRE = (236, 228, 212)
+B_FIBRE = (241, 235, 224)
 B_BRANCH = (140, 118, 104)
 
 
@@ -634,7 +634,7 @@ def build_back(debug: bool = False) -> Image.Image:
     # ---- faint washi fibres, only in the margins -----------------------------
     fib = Image.new("L", (W, H), 0)
     fd = ImageDraw.Draw(fib)
-    for _ in range(520):
+    for _ in range(420):
         x = rng.uniform(-3, 213)
         y = rng.uniform(-3, 102)
         ln = rng.uniform(1.5, 7.0)

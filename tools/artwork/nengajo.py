@@ -52,7 +52,6 @@ CALM_ZONES = [  # (x0, y0, x1, y1) in trim mm, y downwards
 # --- palette (CMYK, 0..1) ----------------------------------------------------
 PAPER = CMYKColor(0.00, 0.02, 0.06, 0.00)
 VERMILION = CMYKColor(0.00, 0.90, 0.85, 0.00)
-VERMILION_DEEP = CMYKColor(0.05, 0.95, 0.90, 0.15)
 GOLD = CMYKColor(0.05, 0.25, 0.75, 0.10)
 GOLD_TINT = CMYKColor(0.01, 0.06, 0.20, 0.00)  # soft gold tint for wave fields
 GOLD_LINE = CMYKColor(0.04, 0.20, 0.60, 0.06)  # slightly lighter gold for wave rings

@@ -1,0 +1,67 @@
+"""Links and QR symbols: safe filling, sizes a phone can read, round trip through a decoder."""
+
+from __future__ import annotations
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from greetcard.errors import LinkError
+from greetcard.qr import LinkPattern, ModulesTooSmall, check_link, make_symbol, place_symbol
+from greetcard.template import QrSpec
+
+
+def symbol_image(link: str, level: str = "M", scale: int = 6) -> Image.Image:
+    symbol = make_symbol(link, level)
+    size = (symbol.size + 8) * scale
+    image = Image.new("L", (size, size), 255)
+    for row, column, length in symbol.dark_runs():
+        for x in range(column, column + length):
+            image.paste(0, ((x + 4) * scale, (row + 4) * scale, (x + 5) * scale, (row + 5) * scale))
+    return image
+
+
+@pytest.mark.parametrize("level", ["L", "M", "Q", "H"])
+def test_matrix_decodes_to_the_link(level: str) -> None:
+    link = "https://www.neujahrsgross-japan.de/?r=%E6%A0%AA0042"
+    results = zxingcpp.read_barcodes(symbol_image(link, level))
+    assert [r.text for r in results] == [link]
+
+
+def test_placeholders_are_percent_encoded_and_cannot_change_the_host() -> None:
+    pattern = LinkPattern.parse("https://example.org/v?r={id}&c={company}", {"id", "company"})
+    link = pattern.fill({"id": "../x?y=1#z", "company": "株式会社 A&B"})
+    assert link == "https://example.org/v?r=..%2Fx%3Fy%3D1%23z&c=%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%20A%26B"
+
+
+@pytest.mark.parametrize("pattern", ["https://{id}.example.org/", "ftp://example.org/", "javascript:alert(1)",
+                                     "example.org", "https://example.org/{id!r}", "https://example.org/{0}"])
+def test_unsafe_or_invalid_patterns_are_refused(pattern: str) -> None:
+    with pytest.raises(LinkError):
+        LinkPattern.parse(pattern, {"id"})
+
+
+def test_unknown_placeholder_names_the_columns() -> None:
+    with pytest.raises(LinkError, match=r"uses \{kunde\}, but the list has no column 'kunde'"):
+        LinkPattern.parse("https://example.org/?k={kunde}", {"id", "company"})
+
+
+def test_check_link_accepts_http_and_https_only() -> None:
+    assert check_link("http://a.example/") == "http://a.example/"
+    with pytest.raises(LinkError):
+        check_link("file:///etc/passwd")
+
+
+def test_small_modules_are_refused_with_the_fix() -> None:
+    long_link = "https://www.neujahrsgross-japan.de/" + "x" * 150
+    with pytest.raises(ModulesTooSmall) as error:
+        place_symbol(long_link, QrSpec(0, 0, 25, "H"))
+    message = str(error.value)
+    assert "below the 0.4 mm a phone needs" in message
+    assert "make the QR box at least" in message and 'error_correction = "Q"' in message
+
+
+def test_default_link_in_default_box_has_large_modules() -> None:
+    placement = place_symbol("https://www.neujahrsgross-japan.de/", QrSpec(35, 89, 30, "M"))
+    assert placement.module_mm >= 0.7
+    assert placement.symbol().size == placement.modules
