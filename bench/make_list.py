@@ -6,10 +6,52 @@ import csv
 import random
 from pathlib import Path
 
-JAPANESE_STEMS = ["ミナト", "サクラ", "北斗", "東海", "富士", "髙橋", "﨑山", "大和", "日の出", "みずほ", "ひかり", "青葉"]
-JAPANESE_KINDS = ["精機", "製作所", "電子", "化学工業", "商事", "ソフトウェア", "物流", "フーズ", "テクノロジー"]
-GERMAN_STEMS = ["Yamato", "Fuji", "Kawasaki", "Hokuto", "Mitsuwa", "Sanyo", "Nagano", "Ōmi", "Sakura", "Daiichi"]
-GERMAN_KINDS = ["Präzisionstechnik", "Logistik", "Maschinenbau", "Süßwaren", "Optik", "Werkzeugbau", "Elektronik"]
+JAPANESE_STEMS = [
+    "ミナト",
+    "サクラ",
+    "北斗",
+    "東海",
+    "富士",
+    "髙橋",
+    "﨑山",
+    "大和",
+    "日の出",
+    "みずほ",
+    "ひかり",
+    "青葉",
+]
+JAPANESE_KINDS = [
+    "精機",
+    "製作所",
+    "電子",
+    "化学工業",
+    "商事",
+    "ソフトウェア",
+    "物流",
+    "フーズ",
+    "テクノロジー",
+]
+GERMAN_STEMS = [
+    "Yamato",
+    "Fuji",
+    "Kawasaki",
+    "Hokuto",
+    "Mitsuwa",
+    "Sanyo",
+    "Nagano",
+    "Ōmi",
+    "Sakura",
+    "Daiichi",
+]
+GERMAN_KINDS = [
+    "Präzisionstechnik",
+    "Logistik",
+    "Maschinenbau",
+    "Süßwaren",
+    "Optik",
+    "Werkzeugbau",
+    "Elektronik",
+]
 CONTACTS = [("Anna Müller", "Frau"), ("Jürgen Schäfer", "Herr"), ("Kenji Watanabe", "Herr"), ("", "")]
 JAPANESE_CONTACTS = ["佐藤 花子", "髙橋 一郎", "鈴木 健太", ""]
 

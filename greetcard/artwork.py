@@ -76,7 +76,7 @@ class PreparedArtwork:
         return min(self.bleed_covered_mm)
 
 
-class _LinkedObject(PDFObject):
+class _LinkedObject(PDFObject):  # type: ignore[misc]
     """One artwork object inside one document: chunks joined with that document's numbers."""
 
     __RefOnly__ = 1
@@ -138,7 +138,9 @@ def prepare_artwork(
     except (PdfReadError, IndexError, ValueError) as err:
         raise TemplateError(f"{path}: cannot read the artwork ({err}) — export it again as PDF") from None
     if int(page.get("/Rotate", 0) or 0) % 360:
-        raise TemplateError(f"{path}: the artwork page is rotated — export it upright, at the card's orientation")
+        raise TemplateError(
+            f"{path}: the artwork page is rotated — export it upright, at the card's orientation"
+        )
     bbox = _rect(page.get("/BleedBox") or page.get("/CropBox") or page.mediabox)
     trim_in_form = _artwork_trim(path, page, bbox, trim_mm)
     device_rgb = kind == "pdf" and _uses_device_rgb(page)
@@ -166,7 +168,12 @@ def prepare_artwork(
 
 def _rect(box: Any) -> Rect:
     values = [float(v) for v in box]
-    return Rect(min(values[0], values[2]), min(values[1], values[3]), max(values[0], values[2]), max(values[1], values[3]))
+    return Rect(
+        min(values[0], values[2]),
+        min(values[1], values[3]),
+        max(values[0], values[2]),
+        max(values[1], values[3]),
+    )
 
 
 def _artwork_trim(path: Path, page: Any, bbox: Rect, trim_mm: tuple[float, float]) -> Rect:
@@ -174,9 +181,10 @@ def _artwork_trim(path: Path, page: Any, bbox: Rect, trim_mm: tuple[float, float
     width_pt, height_pt = trim_mm[0] * PT_PER_MM, trim_mm[1] * PT_PER_MM
     if "/TrimBox" in page:
         trim = _rect(page["/TrimBox"])
-        if abs(trim.width - width_pt) > SIZE_TOLERANCE_MM * PT_PER_MM or abs(
-            trim.height - height_pt
-        ) > SIZE_TOLERANCE_MM * PT_PER_MM:
+        if (
+            abs(trim.width - width_pt) > SIZE_TOLERANCE_MM * PT_PER_MM
+            or abs(trim.height - height_pt) > SIZE_TOLERANCE_MM * PT_PER_MM
+        ):
             raise TemplateError(
                 f"{path}: the artwork's trim is {trim.width / PT_PER_MM:.1f} × "
                 f"{trim.height / PT_PER_MM:.1f} mm but the card is {trim_mm[0]:g} × {trim_mm[1]:g} mm "
@@ -280,9 +288,8 @@ def _serialise_page_as_form(page: Any, bbox: Rect, srgb_profile: bytes | None) -
 
     resources = page.get("/Resources")
     form: Chunks = [
-        b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [%s] " % " ".join(
-            _num(v) for v in (bbox.left, bbox.bottom, bbox.right, bbox.top)
-        ).encode()
+        b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [%s] "
+        % " ".join(_num(v) for v in (bbox.left, bbox.bottom, bbox.right, bbox.top)).encode()
     ]
     if "/Group" in page:
         form.append(b"/Group ")
@@ -321,7 +328,9 @@ def _serialise_page_as_form(page: Any, bbox: Rect, srgb_profile: bytes | None) -
     contents = page.get_contents()
     content = contents.get_data() if contents is not None else b""
     compressed = zlib.compress(content, 6)
-    form.append(b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed) + compressed + b"\nendstream")
+    form.append(
+        b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed) + compressed + b"\nendstream"
+    )
     objects[0] = form
     return objects
 
@@ -346,7 +355,9 @@ def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
     try:
         drawing = svg2rlg(str(path))
     except Exception as err:  # svglib raises many kinds on broken files
-        raise TemplateError(f"{path}: cannot read the SVG artwork ({err}) — save it again as plain SVG") from None
+        raise TemplateError(
+            f"{path}: cannot read the SVG artwork ({err}) — save it again as plain SVG"
+        ) from None
     if drawing is None:
         raise TemplateError(f"{path}: cannot read the SVG artwork — save it again as plain SVG")
     if cmyk:
@@ -365,6 +376,7 @@ def _raster_to_pdf(
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
+    image: Any
     try:
         image = Image.open(path)
         image.load()
@@ -389,7 +401,9 @@ def _raster_to_pdf(
     if to_cmyk is not None and image.mode == "RGB":
         image = to_cmyk(image)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM), invariant=1, pageCompression=1)
+    canvas = Canvas(
+        buffer, pagesize=(size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM), invariant=1, pageCompression=1
+    )
     canvas.drawImage(ImageReader(image), 0, 0, size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM)
     canvas.showPage()
     canvas.save()

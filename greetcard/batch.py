@@ -85,7 +85,9 @@ class Prepared:
     problems: list[RowProblem]
 
 
-def resolve_profile(template: CardTemplate, name: str, bleed_mm: float | None, crop_marks: bool | None) -> PrintProfile:
+def resolve_profile(
+    template: CardTemplate, name: str, bleed_mm: float | None, crop_marks: bool | None
+) -> PrintProfile:
     """The named profile with command-line overrides applied."""
     profile = template.profile(name)
     if bleed_mm is not None:
@@ -117,7 +119,9 @@ def prepare(
             cards.append(builder.build(recipient))
         except RowRefused as refusal:
             problems.append(
-                RowProblem(Location(recipients.path, recipient.line), str(refusal), recipient.id, recipient.company)
+                RowProblem(
+                    Location(recipients.path, recipient.line), str(refusal), recipient.id, recipient.company
+                )
             )
     return Prepared(template, profile, recipients, builder, cards, problems)
 
@@ -126,8 +130,14 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
     """Render one PDF per good row into ``options.out`` and write ``manifest.csv``."""
     started = time.perf_counter()
     prepared = prepare(
-        options.recipients, options.template, options.url, options.encoding, options.delimiter,
-        options.profile, options.bleed_mm, options.crop_marks,
+        options.recipients,
+        options.template,
+        options.url,
+        options.encoding,
+        options.delimiter,
+        options.profile,
+        options.bleed_mm,
+        options.crop_marks,
     )
     renderer = CardRenderer(prepared.template, prepared.profile)
     report = RenderReport(
@@ -155,8 +165,13 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
             (
                 card.recipient.line,
                 ManifestEntry(
-                    card.recipient.id, card.recipient.company, "" if failure else name, card.link,
-                    "refused" if failure else "written", failure or "", card.recipient.line,
+                    card.recipient.id,
+                    card.recipient.company,
+                    "" if failure else name,
+                    card.link,
+                    "refused" if failure else "written",
+                    failure or "",
+                    card.recipient.line,
                 ),
             )
         )
@@ -166,7 +181,9 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
         entries.append(
             (
                 _line_of(problem),
-                ManifestEntry(problem.row_id, problem.company, "", "", "refused", str(problem), _line_of(problem)),
+                ManifestEntry(
+                    problem.row_id, problem.company, "", "", "refused", str(problem), _line_of(problem)
+                ),
             )
         )
     report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]

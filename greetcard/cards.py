@@ -53,7 +53,7 @@ class CardBuilder:
             from .errors import LinkError
 
             raise LinkError(
-                f"{template.file}: the template has no link — add link = \"https://…\" or pass --url"
+                f'{template.file}: the template has no link — add link = "https://…" or pass --url'
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
         self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))

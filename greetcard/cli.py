@@ -7,7 +7,9 @@ on stderr and exit code 1; rows that were refused are listed in the summary.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -16,6 +18,7 @@ from .batch import RenderOptions, render_batch
 from .errors import GreetcardError
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _default_template() -> Path:
@@ -45,25 +48,46 @@ def _check_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 template_option = click.option(
-    "--template", "-t", "template", type=click.Path(path_type=Path), default=None,
+    "--template",
+    "-t",
+    "template",
+    type=click.Path(path_type=Path),
+    default=None,
     help="Template folder (with template.toml). Default: the bundled New Year card.",
 )
 list_options = [
     click.argument("recipients", type=click.Path(path_type=Path), default=DEFAULT_RECIPIENTS, required=False),
     template_option,
-    click.option("--url", callback=_check_url, help="Link for the QR code; may hold {column} placeholders, "
-                 "e.g. 'https://example.org/?r={id}'. Default: the template's link."),
+    click.option(
+        "--url",
+        callback=_check_url,
+        help="Link for the QR code; may hold {column} placeholders, "
+        "e.g. 'https://example.org/?r={id}'. Default: the template's link.",
+    ),
     click.option("--encoding", help="Encoding of a CSV list (default: detected; e.g. cp1252, cp932, utf-8)."),
-    click.option("--delimiter", callback=_check_delimiter,
-                 help="CSV delimiter: ';' ',' or tab (default: detected)."),
-    click.option("--profile", default="print", show_default=True,
-                 help="Print profile: print, print-marks, screen, or one the template defines."),
-    click.option("--bleed", "bleed_mm", type=click.FloatRange(0, 20), help="Bleed in mm (overrides the profile)."),
-    click.option("--marks/--no-marks", "crop_marks", default=None, help="Crop marks outside the bleed (overrides the profile)."),
+    click.option(
+        "--delimiter", callback=_check_delimiter, help="CSV delimiter: ';' ',' or tab (default: detected)."
+    ),
+    click.option(
+        "--profile",
+        default="print",
+        show_default=True,
+        help="Print profile: print, print-marks, screen, or one the template defines.",
+    ),
+    click.option(
+        "--bleed", "bleed_mm", type=click.FloatRange(0, 20), help="Bleed in mm (overrides the profile)."
+    ),
+    click.option(
+        "--marks/--no-marks",
+        "crop_marks",
+        default=None,
+        help="Crop marks outside the bleed (overrides the profile).",
+    ),
 ]
 
 
-def with_list_options(function):  # type: ignore[no-untyped-def]
+def with_list_options(function: F) -> F:
+    """The options every command that reads a list shares (render, check, preview, proof)."""
     for option in reversed(list_options):
         function = option(function)
     return function
@@ -84,17 +108,39 @@ def main() -> None:
 
 @main.command()
 @with_list_options
-@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("cards"), show_default=True,
-              help="Output folder for the PDFs and manifest.csv.")
-@click.option("--batch", "batch_file", metavar="NAME.pdf",
-              help="Also write all cards as one multi-page PDF (in the output folder) for the press.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("cards"),
+    show_default=True,
+    help="Output folder for the PDFs and manifest.csv.",
+)
+@click.option(
+    "--batch",
+    "batch_file",
+    metavar="NAME.pdf",
+    help="Also write all cards as one multi-page PDF (in the output folder) for the press.",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any row is refused.")
-@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core).")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
 def render(
-    recipients: Path, template: Path | None, url: str | None, encoding: str | None, delimiter: str | None,
-    profile: str, bleed_mm: float | None, crop_marks: bool | None, out: Path, batch_file: str | None,
-    strict: bool, jobs: int, quiet: bool,
+    recipients: Path,
+    template: Path | None,
+    url: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    profile: str,
+    bleed_mm: float | None,
+    crop_marks: bool | None,
+    out: Path,
+    batch_file: str | None,
+    strict: bool,
+    jobs: int,
+    quiet: bool,
 ) -> None:
     """Render one print-ready PDF per recipient into --out.
 
@@ -112,15 +158,25 @@ def render(
       greetcard render --batch press.pdf --profile print-marks
     """
     options = RenderOptions(
-        recipients=recipients, template=template or _default_template(), out=out, url=url,
-        encoding=encoding, delimiter=delimiter, strict=strict, profile=profile, bleed_mm=bleed_mm,
-        crop_marks=crop_marks, batch_file=batch_file, jobs=jobs,
+        recipients=recipients,
+        template=template or _default_template(),
+        out=out,
+        url=url,
+        encoding=encoding,
+        delimiter=delimiter,
+        strict=strict,
+        profile=profile,
+        bleed_mm=bleed_mm,
+        crop_marks=crop_marks,
+        batch_file=batch_file,
+        jobs=jobs,
     )
     show_progress = not quiet and sys.stderr.isatty()
     try:
         if show_progress:
-            with click.progressbar(length=_count_hint(recipients), label="Rendering cards",
-                                   file=sys.stderr) as bar:
+            with click.progressbar(
+                length=_count_hint(recipients), label="Rendering cards", file=sys.stderr
+            ) as bar:
                 report = render_batch(options, progress=bar.update)
         else:
             report = render_batch(options)

@@ -17,7 +17,7 @@ from .assets import icc_profile
 from .template import Color
 
 #: The bundled CMYK output condition (see assets/icc/README.md).
-OUTPUT_PROFILE_FILE = "FOGRA39L_coated.icc"
+OUTPUT_PROFILE_FILE = "FOGRA39L_coated_TAC300.icc"
 OUTPUT_CONDITION_IDENTIFIER = "FOGRA39"
 OUTPUT_CONDITION = "Offset printing, ISO 12647-2:2004, coated paper (PT 1/2), 115 g/m², screen 60/cm"
 REGISTRY_NAME = "http://www.color.org"
@@ -69,7 +69,9 @@ def image_to_cmyk(image: Image.Image) -> Image.Image:
     """Convert an RGB (or greyscale) image to the output profile's CMYK."""
     if image.mode != "RGB":
         image = image.convert("RGB")
-    return ImageCms.applyTransform(image, _rgb_to_cmyk_transform())  # type: ignore[no-any-return]
+    converted = ImageCms.applyTransform(image, _rgb_to_cmyk_transform())
+    assert converted is not None  # applyTransform returns None only with inPlace=True
+    return converted
 
 
 @lru_cache(maxsize=4096)
@@ -110,7 +112,8 @@ def as_rgb(color: Color) -> tuple[float, float, float]:
 
 def convert_drawing_to_cmyk(drawing: Any) -> None:
     """Recolour a reportlab Drawing (from SVG) in place: every RGB fill and stroke → CMYK."""
-    from reportlab.lib.colors import CMYKColor, Color as RLColor
+    from reportlab.lib.colors import CMYKColor
+    from reportlab.lib.colors import Color as RLColor
 
     def convert(value: Any) -> Any:
         if isinstance(value, RLColor) and not isinstance(value, CMYKColor):

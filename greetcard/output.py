@@ -24,7 +24,12 @@ from .errors import OutputError
 TEMP_PREFIX = ".greetcard-partial-"
 MAX_STEM_BYTES = 120
 _WINDOWS_RESERVED = {
-    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "CONIN$",
+    "CONOUT$",
     *(f"COM{i}" for i in "0123456789¹²³"),
     *(f"LPT{i}" for i in "0123456789¹²³"),
 }

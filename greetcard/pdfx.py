@@ -35,8 +35,8 @@ class _PdfxInfo(PDFInfo):  # type: ignore[misc]
         base = PDFInfo.format(self, document)
         # Insert our keys before the dictionary's closing '>>'.
         closing = base.rfind(b">>")
-        extra = b"\n/GTS_PDFXVersion " + PDFString(PDFX_VERSION).format(document) + b"\n"
-        return base[:closing] + extra + base[closing:]
+        extra = b"\n/GTS_PDFXVersion " + bytes(PDFString(PDFX_VERSION).format(document)) + b"\n"
+        return bytes(base[:closing]) + extra + bytes(base[closing:])
 
 
 def make_pdfx4(canvas: Any, title: str) -> None:

@@ -113,7 +113,7 @@ def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
         needed = spec.min_module_mm * (modules + 2 * spec.quiet_zone_modules)
         hints = [f"make the QR box at least {needed:.1f} mm", "use a shorter link"]
         if spec.error_correction in _LOWER_LEVEL:
-            hints.append(f"use error_correction = \"{_LOWER_LEVEL[spec.error_correction]}\"")
+            hints.append(f'use error_correction = "{_LOWER_LEVEL[spec.error_correction]}"')
         raise ModulesTooSmall(
             f"the link ({len(link)} characters) needs QR version {version} "
             f"({modules} modules + {spec.quiet_zone_modules} quiet on each side); in a "

@@ -210,6 +210,10 @@ def _python_codec(encoding: str, path: Path) -> str:
     return "utf-8-sig" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
 
 
+_COMMON_LATIN = "ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏï"
+_COMMON_PUNCTUATION = "–—‘’‚“”„…€•™"
+
+
 def _implausibility(text: str) -> float:
     """Score how unlikely a decoding is: odd characters per character of text.
 
@@ -227,9 +231,9 @@ def _implausibility(text: str) -> float:
             odd += 1
         elif 0x80 <= code <= 0x9F or unicodedata.category(char) in ("Co", "Cn"):
             odd += 2
-        elif 0xC0 <= code <= 0xFF and char not in "ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏï":
-            odd += 0.5
-        elif 0x2000 <= code <= 0x2BFF and char not in "–—‘’‚“”„…€•™":
+        elif (0xC0 <= code <= 0xFF and char not in _COMMON_LATIN) or (
+            0x2000 <= code <= 0x2BFF and char not in _COMMON_PUNCTUATION
+        ):
             odd += 0.5
     return odd / max(letters, 1)
 
@@ -321,7 +325,9 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
                 elif isinstance(value, float) and value.is_integer():
                     cells.append(str(int(value)))
                 elif isinstance(value, _dt.datetime):
-                    cells.append(value.date().isoformat() if value.time() == _dt.time() else value.isoformat())
+                    cells.append(
+                        value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+                    )
                 elif isinstance(value, _dt.date):
                     cells.append(value.isoformat())
                 else:
@@ -353,9 +359,11 @@ def forbidden_characters(value: str) -> list[str]:
     found = []
     for char in value:
         category = unicodedata.category(char)
-        if (category == "Cc" and char not in _ALLOWED_CONTROLS) or (
-            category == "Cf" and char not in _ALLOWED_FORMAT_CHARS
-        ) or category in ("Cs", "Co", "Cn"):
+        if (
+            (category == "Cc" and char not in _ALLOWED_CONTROLS)
+            or (category == "Cf" and char not in _ALLOWED_FORMAT_CHARS)
+            or category in ("Cs", "Co", "Cn")
+        ):
             found.append(char)
     return found
 
@@ -388,10 +396,10 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
             continue
         key = outcome.id.casefold()
         if key in first_line:
-            column = columns.index("id") + 1 if "id" in columns else None
+            id_column = columns.index("id") + 1 if "id" in columns else None
             result.problems.append(
                 RowProblem(
-                    Location(path, raw.line, column),
+                    Location(path, raw.line, id_column),
                     f"duplicate id {outcome.id!r} (first used on line {first_line[key]}) — "
                     "give every row its own id",
                     outcome.id,
@@ -486,6 +494,5 @@ def _build_recipient(
 def has_japanese(text: str) -> bool:
     """True when the text holds kana or kanji: such a company is greeted in Japanese."""
     return any(
-        0x3040 <= ord(c) <= 0x30FF or 0x4E00 <= ord(c) <= 0x9FFF or 0xF900 <= ord(c) <= 0xFAFF
-        for c in text
+        0x3040 <= ord(c) <= 0x30FF or 0x4E00 <= ord(c) <= 0x9FFF or 0xF900 <= ord(c) <= 0xFAFF for c in text
     )

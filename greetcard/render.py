@@ -20,6 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
+from .fonts import load_font
 from .layout import FittedText
 from .qr import QrPlacement, QrSymbol
 from .template import Box, CardTemplate, Color, PrintProfile
@@ -69,8 +70,12 @@ class PageGeometry:
 
     @property
     def trim_box(self) -> tuple[float, float, float, float]:
-        return (self.trim_left, self.trim_bottom, self.trim_left + self.trim_width_pt,
-                self.trim_bottom + self.trim_height_pt)
+        return (
+            self.trim_left,
+            self.trim_bottom,
+            self.trim_left + self.trim_width_pt,
+            self.trim_bottom + self.trim_height_pt,
+        )
 
     @property
     def bleed_box(self) -> tuple[float, float, float, float]:
@@ -90,6 +95,8 @@ class CardRenderer:
     def __init__(self, template: CardTemplate, profile: PrintProfile) -> None:
         self.template = template
         self.profile = profile
+        first_font = next(iter(template.fonts.values()))
+        self.initial_font = load_font(first_font.path, first_font.name).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
         cmyk = profile.color_model == "cmyk"
         self.artworks: list[PreparedArtwork | None] = [
@@ -116,6 +123,8 @@ class CardRenderer:
             pdfVersion=(1, 6) if self.profile.pdfx else None,
             trimBox=self.geometry.trim_box,
             bleedBox=self.geometry.bleed_box,
+            # A TrueType initial font keeps reportlab from adding an unembedded Helvetica.
+            initialFontName=self.initial_font,
         )
         document = canvas._doc
         first = cards[0].recipient if cards else None
@@ -167,7 +176,9 @@ class CardRenderer:
         x, y, size, _ = self.geometry.rect_pt(placement.spec.box)
         module = placement.module_mm * PT_PER_MM
         quiet = placement.spec.quiet_zone_modules * module
-        white, black = ("0 0 0 0 k", "0 0 0 1 k") if self.profile.color_model == "cmyk" else ("1 1 1 rg", "0 0 0 rg")
+        white, black = (
+            ("0 0 0 0 k", "0 0 0 1 k") if self.profile.color_model == "cmyk" else ("1 1 1 rg", "0 0 0 rg")
+        )
         origin_x, origin_y = x + quiet, y + quiet
         canvas.addLiteral(
             f"q {white} {_pt(x)} {_pt(y)} {_pt(size)} {_pt(size)} re f {black} "
@@ -179,7 +190,9 @@ class CardRenderer:
         field = fitted.field
         x, y, width, height = self.geometry.rect_pt(field.box)
         size = fitted.size_pt
-        faces_ascent = fitted.lines[0].runs[0].face.ascent_per_mille if fitted.lines and fitted.lines[0].runs else 880
+        faces_ascent = (
+            fitted.lines[0].runs[0].face.ascent_per_mille if fitted.lines and fitted.lines[0].runs else 880
+        )
         glyph_height = size * (faces_ascent - self._descent(fitted)) / 1000
         block = (len(fitted.lines) - 1) * fitted.leading_pt + glyph_height
         top = y + height
@@ -222,7 +235,10 @@ class CardRenderer:
         else:
             canvas.setStrokeColorRGB(0, 0, 0)
         for x, y, dx, dy in (
-            (left, bottom, -1, -1), (right, bottom, 1, -1), (left, top, -1, 1), (right, top, 1, 1),
+            (left, bottom, -1, -1),
+            (right, bottom, 1, -1),
+            (left, top, -1, 1),
+            (right, top, 1, 1),
         ):
             canvas.line(x + dx * offset, y, x + dx * (offset + length), y)
             canvas.line(x, y + dy * offset, x, y + dy * (offset + length))
@@ -237,6 +253,4 @@ def _pt(value: float) -> str:
 def module_path(symbol: QrSymbol) -> str:
     """The dark modules as ``re`` operators in module units (integers), bottom row first."""
     rows = symbol.size
-    return " ".join(
-        f"{column} {rows - 1 - row} {length} 1 re" for row, column, length in symbol.dark_runs()
-    )
+    return " ".join(f"{column} {rows - 1 - row} {length} 1 re" for row, column, length in symbol.dark_runs())

@@ -137,12 +137,14 @@ BUILTIN_PROFILES = {
         "print", 3.0, False, "cmyk", True, description="print shop: 3 mm bleed, CMYK, PDF/X-4"
     ),
     "print-marks": PrintProfile(
-        "print-marks", 3.0, True, "cmyk", True,
+        "print-marks",
+        3.0,
+        True,
+        "cmyk",
+        True,
         description="as 'print' plus crop marks outside the bleed",
     ),
-    "screen": PrintProfile(
-        "screen", 0.0, False, "rgb", False, description="trimmed, RGB, small: for e-mail"
-    ),
+    "screen": PrintProfile("screen", 0.0, False, "rgb", False, description="trimmed, RGB, small: for e-mail"),
 }
 
 
@@ -171,14 +173,18 @@ class CardTemplate:
             base = BUILTIN_PROFILES[name]
             if name != "screen" and base.bleed_mm != self.bleed_mm:
                 return PrintProfile(
-                    base.name, self.bleed_mm, base.crop_marks, base.color_model, base.pdfx,
-                    base.marks_ink, base.description,
+                    base.name,
+                    self.bleed_mm,
+                    base.crop_marks,
+                    base.color_model,
+                    base.pdfx,
+                    base.marks_ink,
+                    base.description,
                 )
             return base
         known = sorted({*BUILTIN_PROFILES, *self.profiles})
         raise TemplateError(
-            f"unknown print profile {name!r} — use one of: {', '.join(known)}"
-            + _did_you_mean(name, known)
+            f"unknown print profile {name!r} — use one of: {', '.join(known)}" + _did_you_mean(name, known)
         )
 
 
@@ -189,8 +195,19 @@ _CARD_KEYS = {"width_mm", "height_mm", "bleed_mm", "safe_margin_mm"}
 _FONT_KEYS = {"file"}
 _PAGE_KEYS = {"artwork", "fields", "qr"}
 _FIELD_KEYS = {
-    "type", "box_mm", "fonts", "font", "size_pt", "min_size_pt", "leading", "align", "valign",
-    "color", "text", "max_lines", "din5008",
+    "type",
+    "box_mm",
+    "fonts",
+    "font",
+    "size_pt",
+    "min_size_pt",
+    "leading",
+    "align",
+    "valign",
+    "color",
+    "text",
+    "max_lines",
+    "din5008",
 }
 _QR_KEYS = {"box_mm", "error_correction", "quiet_zone_modules", "min_module_mm"}
 _PROFILE_KEYS = {"bleed_mm", "crop_marks", "color", "pdfx", "marks_ink", "description"}
@@ -253,8 +270,13 @@ class _TemplateReader:
         return value
 
     def number(
-        self, table: dict[str, Any], key: str, path: tuple[str | int, ...], default: float | None = None,
-        minimum: float | None = None, maximum: float | None = None,
+        self,
+        table: dict[str, Any],
+        key: str,
+        path: tuple[str | int, ...],
+        default: float | None = None,
+        minimum: float | None = None,
+        maximum: float | None = None,
     ) -> float:
         if key not in table:
             if default is None:
@@ -270,7 +292,11 @@ class _TemplateReader:
         return float(value)
 
     def string(
-        self, table: dict[str, Any], key: str, path: tuple[str | int, ...], default: str | None = None,
+        self,
+        table: dict[str, Any],
+        key: str,
+        path: tuple[str | int, ...],
+        default: str | None = None,
         choices: tuple[str, ...] | None = None,
     ) -> str:
         if key not in table:
@@ -293,7 +319,9 @@ class _TemplateReader:
             raise self.fail((*path, key), f"must be true or false, got {value!r}")
         return value
 
-    def numbers(self, table: dict[str, Any], key: str, path: tuple[str | int, ...], count: int) -> list[float]:
+    def numbers(
+        self, table: dict[str, Any], key: str, path: tuple[str | int, ...], count: int
+    ) -> list[float]:
         value = table.get(key)
         if (
             not isinstance(value, list)
@@ -344,7 +372,9 @@ class _TemplateReader:
 
     def read_fonts(self, table: dict[str, Any]) -> dict[str, FontSpec]:
         if not table:
-            raise self.fail(("fonts",), 'missing — add e.g. [fonts.sans] with file = "NotoSansJP-Regular.ttf"')
+            raise self.fail(
+                ("fonts",), 'missing — add e.g. [fonts.sans] with file = "NotoSansJP-Regular.ttf"'
+            )
         fonts = {}
         for name, spec in table.items():
             path = ("fonts", name)
@@ -392,11 +422,15 @@ class _TemplateReader:
             self.check_keys(table, _QR_KEYS, qr_path)
             x, y, size = self.numbers(table, "box_mm", qr_path, 3)
             qr = QrSpec(
-                x, y, size,
+                x,
+                y,
+                size,
                 error_correction=self.string(
                     table, "error_correction", qr_path, default="M", choices=ERROR_CORRECTION_LEVELS
                 ),
-                quiet_zone_modules=int(self.number(table, "quiet_zone_modules", qr_path, default=4, minimum=4)),
+                quiet_zone_modules=int(
+                    self.number(table, "quiet_zone_modules", qr_path, default=4, minimum=4)
+                ),
                 min_module_mm=self.number(table, "min_module_mm", qr_path, default=0.4, minimum=0.1),
                 where=f"{self.file}:{self._line_of(qr_path) or ''}".rstrip(":"),
             )
@@ -410,7 +444,9 @@ class _TemplateReader:
         if "din5008" in spec:
             form = self.string(spec, "din5008", path, choices=("B",))
             if kind != "address":
-                raise self.fail((*path, "din5008"), 'only an address field has a DIN 5008 position — add type = "address"')
+                raise self.fail(
+                    (*path, "din5008"), 'only an address field has a DIN 5008 position — add type = "address"'
+                )
             box = Box(*DIN5008_FORM_B_ADDRESS_MM) if form == "B" else None
             assert box is not None
         else:
@@ -420,7 +456,11 @@ class _TemplateReader:
         font_names = spec.get("fonts", spec.get("font"))
         if isinstance(font_names, str):
             font_names = [font_names]
-        if not isinstance(font_names, list) or not font_names or not all(isinstance(f, str) for f in font_names):
+        if (
+            not isinstance(font_names, list)
+            or not font_names
+            or not all(isinstance(f, str) for f in font_names)
+        ):
             raise self.fail((*path, "fonts"), 'must name fonts from [fonts], e.g. fonts = ["sans"]')
         for font_name in font_names:
             if font_name not in fonts:
@@ -491,7 +531,7 @@ class _TemplateReader:
             return Color(cmyk=tuple(float(v) / 100 for v in value))  # type: ignore[arg-type]
         raise self.fail(
             path,
-            f"colour {value!r} not understood — use \"black\", CMYK percentages like [0, 90, 85, 0], "
+            f'colour {value!r} not understood — use "black", CMYK percentages like [0, 90, 85, 0], '
             'or "#rrggbb"',
         )
 
@@ -501,11 +541,15 @@ class _TemplateReader:
         base = BUILTIN_PROFILES.get(name, BUILTIN_PROFILES["print"])
         return PrintProfile(
             name=name,
-            bleed_mm=self.number(table, "bleed_mm", path, default=bleed if base.bleed_mm else 0.0, minimum=0, maximum=20),
+            bleed_mm=self.number(
+                table, "bleed_mm", path, default=bleed if base.bleed_mm else 0.0, minimum=0, maximum=20
+            ),
             crop_marks=self.boolean(table, "crop_marks", path, base.crop_marks),
             color_model=self.string(table, "color", path, default=base.color_model, choices=COLOR_MODELS),
             pdfx=self.boolean(table, "pdfx", path, base.pdfx),
-            marks_ink=self.string(table, "marks_ink", path, default=base.marks_ink, choices=("registration", "k")),
+            marks_ink=self.string(
+                table, "marks_ink", path, default=base.marks_ink, choices=("registration", "k")
+            ),
             description=self.string(table, "description", path, default=""),
         )
 

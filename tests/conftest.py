@@ -35,8 +35,13 @@ def decode_qr_codes(pdf: Path | bytes, dpi: int = 200) -> list[list[str]]:
     try:
         for page in document:
             image = page.render(scale=dpi / 72).to_pil()
-            texts.append([result.text for result in zxingcpp.read_barcodes(image)
-                          if result.format == zxingcpp.BarcodeFormat.QRCode])
+            texts.append(
+                [
+                    result.text
+                    for result in zxingcpp.read_barcodes(image)
+                    if result.format == zxingcpp.BarcodeFormat.QRCode
+                ]
+            )
     finally:
         document.close()
     return texts
@@ -81,8 +86,14 @@ def embedded_fonts(pdf: Path | bytes) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-def write_csv(path: Path, rows: Sequence[Sequence[str]], encoding: str = "utf-8",
-              delimiter: str = ";", header: Sequence[str] = HEADER, line_end: str = "\r\n") -> Path:
+def write_csv(
+    path: Path,
+    rows: Sequence[Sequence[str]],
+    encoding: str = "utf-8",
+    delimiter: str = ";",
+    header: Sequence[str] = HEADER,
+    line_end: str = "\r\n",
+) -> Path:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end)
     writer.writerow(header)
@@ -99,8 +110,10 @@ def read_manifest(folder: Path) -> list[dict[str, str]]:
 @pytest.fixture
 def run_cli() -> Callable[..., Any]:
     """Invoke the real CLI in-process; stderr is kept apart from stdout."""
+
     def invoke(*args: str) -> Any:
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
     return invoke
 
 
@@ -108,8 +121,9 @@ def run_cli() -> Callable[..., Any]:
 def sample_render(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled sample rendered once with the default template and profile."""
     out = tmp_path_factory.mktemp("sample") / "cards"
-    result = CliRunner().invoke(main, ["render", str(SAMPLE), "--out", str(out), "--quiet"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["render", str(SAMPLE), "--out", str(out), "--quiet"], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return out
 

@@ -27,8 +27,16 @@ def chain() -> FontChain:
 
 def field(width_mm: float = 40, height_mm: float = 20, size: float = 12, minimum: float = 6) -> TextField:
     return TextField(
-        name="recipient", box=Box(0, 0, width_mm, height_mm), fonts=("sans",), size_pt=size,
-        min_size_pt=minimum, leading=1.25, align="left", valign="top", color=BLACK, text={"default": ""},
+        name="recipient",
+        box=Box(0, 0, width_mm, height_mm),
+        fonts=("sans",),
+        size_pt=size,
+        min_size_pt=minimum,
+        leading=1.25,
+        align="left",
+        valign="top",
+        color=BLACK,
+        text={"default": ""},
     )
 
 
@@ -38,7 +46,10 @@ def test_short_text_keeps_full_size(chain: FontChain) -> None:
 
 
 def test_long_text_wraps_then_shrinks_and_stays_inside_the_box(chain: FontChain) -> None:
-    name = "Nippon Süßwaren Vertriebsgesellschaft für Groß- und Einzelhandel in Deutschland, Österreich und der Schweiz mbH & Co. KG"
+    name = (
+        "Nippon Süßwaren Vertriebsgesellschaft für Groß- und Einzelhandel in Deutschland, "
+        "Österreich und der Schweiz mbH & Co. KG"
+    )
     assert len(name) == 120
     box = field(width_mm=84, height_mm=19)
     fitted = fit_text(name, box, chain)
@@ -49,7 +60,9 @@ def test_long_text_wraps_then_shrinks_and_stays_inside_the_box(chain: FontChain)
 
 
 def test_no_closing_punctuation_at_line_start(chain: FontChain) -> None:
-    text = "旧年中は格別のご厚誼を賜り、誠にありがとうございました。本年もよろしくお願い申し上げます。「未来」へ"
+    text = (
+        "旧年中は格別のご厚誼を賜り、誠にありがとうございました。本年もよろしくお願い申し上げます。「未来」へ"
+    )
     for width in (20, 23, 27, 31, 37, 41):
         fitted = fit_text(text, field(width_mm=width, height_mm=200, size=10, minimum=10), chain)
         assert len(fitted.lines) > 1
@@ -68,8 +81,11 @@ def test_cjk_breaks_between_characters_latin_only_at_spaces() -> None:
 
 def test_text_that_cannot_fit_is_refused_not_clipped(chain: FontChain) -> None:
     with pytest.raises(TextDoesNotFit, match=r"text needs \d+ lines in field 'recipient' \(40 × 8 mm\)"):
-        fit_text("Eins Zwei Drei Vier Fünf Sechs Sieben Acht Neun Zehn Elf Zwölf " * 3,
-                 field(height_mm=8, minimum=9), chain)
+        fit_text(
+            "Eins Zwei Drei Vier Fünf Sechs Sieben Acht Neun Zehn Elf Zwölf " * 3,
+            field(height_mm=8, minimum=9),
+            chain,
+        )
 
 
 def test_a_word_wider_than_the_box_is_refused(chain: FontChain) -> None:
@@ -79,8 +95,8 @@ def test_a_word_wider_than_the_box_is_refused(chain: FontChain) -> None:
 
 def test_missing_glyphs_are_named(chain: FontChain) -> None:
     with pytest.raises(MissingGlyphs) as error:
-        fit_text("Firma \U0001F600 ≒", field(), chain)
-    assert error.value.characters == ["\U0001F600", "≒"]
+        fit_text("Firma \U0001f600 ≒", field(), chain)
+    assert error.value.characters == ["\U0001f600", "≒"]
 
 
 def test_fallback_font_supplies_missing_glyphs() -> None:

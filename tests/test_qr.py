@@ -34,8 +34,17 @@ def test_placeholders_are_percent_encoded_and_cannot_change_the_host() -> None:
     assert link == "https://example.org/v?r=..%2Fx%3Fy%3D1%23z&c=%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%20A%26B"
 
 
-@pytest.mark.parametrize("pattern", ["https://{id}.example.org/", "ftp://example.org/", "javascript:alert(1)",
-                                     "example.org", "https://example.org/{id!r}", "https://example.org/{0}"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "https://{id}.example.org/",
+        "ftp://example.org/",
+        "javascript:alert(1)",
+        "example.org",
+        "https://example.org/{id!r}",
+        "https://example.org/{0}",
+    ],
+)
 def test_unsafe_or_invalid_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(LinkError):
         LinkPattern.parse(pattern, {"id"})

@@ -25,8 +25,9 @@ def test_utf8_bom_semicolon_crlf_keeps_first_header(tmp_path: Path) -> None:
 
 
 def test_cp1252_german_excel(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "list.csv", [["1", "Süßwaren Groß & Söhne „Nord“ – AG", "", "", "de"]],
-                     encoding="cp1252")
+    path = write_csv(
+        tmp_path / "list.csv", [["1", "Süßwaren Groß & Söhne „Nord“ – AG", "", "", "de"]], encoding="cp1252"
+    )
     result = read_recipients(path)
     assert result.encoding == "cp1252"
     assert result.recipients[0].company == "Süßwaren Groß & Söhne „Nord“ – AG"
@@ -34,8 +35,12 @@ def test_cp1252_german_excel(tmp_path: Path) -> None:
 
 def test_cp932_japanese_excel_with_microsoft_extensions(tmp_path: Path) -> None:
     names = ["㈱サクラ電子", "①髙橋製作所", "﨑山化学工業株式会社", "株式会社ミナト精機"]
-    path = write_csv(tmp_path / "list.csv", [[str(i), n, "", "", "ja"] for i, n in enumerate(names)],
-                     encoding="cp932", delimiter=",")
+    path = write_csv(
+        tmp_path / "list.csv",
+        [[str(i), n, "", "", "ja"] for i, n in enumerate(names)],
+        encoding="cp932",
+        delimiter=",",
+    )
     result = read_recipients(path)
     assert result.encoding == "cp932"
     assert [r.company for r in result.recipients] == names
@@ -50,10 +55,10 @@ def test_explicit_encoding_error_names_line_and_column(tmp_path: Path) -> None:
 def test_quoted_delimiters_line_breaks_and_trailing_empty_rows(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_bytes(
-        b'id;company;contact\r\n'
+        b"id;company;contact\r\n"
         b'1;"Alpha; Beta GmbH";"Anna\r\nM\xc3\xbcller"\r\n'
-        b'2;  Gamma AG  ;\r\n'
-        b';;\r\n;;\r\n'
+        b"2;  Gamma AG  ;\r\n"
+        b";;\r\n;;\r\n"
     )
     result = read_recipients(path)
     assert [r.company for r in result.recipients] == ["Alpha; Beta GmbH", "Gamma AG"]
@@ -82,11 +87,17 @@ def test_missing_company_column_lists_headers(tmp_path: Path) -> None:
 
 
 def test_german_header_aliases(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "list.csv", [["Omega GmbH", "Frau", "Eva Roth"]],
-                     header=["Firma", "Anrede", "Ansprechpartner"])
+    path = write_csv(
+        tmp_path / "list.csv",
+        [["Omega GmbH", "Frau", "Eva Roth"]],
+        header=["Firma", "Anrede", "Ansprechpartner"],
+    )
     recipient = read_recipients(path).recipients[0]
     assert (recipient.company, recipient.values["salutation"], recipient.values["contact"]) == (
-        "Omega GmbH", "Frau", "Eva Roth")
+        "Omega GmbH",
+        "Frau",
+        "Eva Roth",
+    )
 
 
 def test_bad_rows_are_refused_with_line_and_column_and_others_kept(tmp_path: Path) -> None:
@@ -104,7 +115,10 @@ def test_bad_rows_are_refused_with_line_and_column_and_others_kept(tmp_path: Pat
     messages = [str(p) for p in result.problems]
     assert "list.csv:3:2: company is empty" in messages[0]
     assert "list.csv:4:1: duplicate id '1' (first used on line 2)" in messages[1]
-    assert "list.csv:5:2: company contains the invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE" in messages[2]
+    assert (
+        "list.csv:5:2: company contains the invisible or control character U+202E RIGHT-TO-LEFT OVERRIDE"
+        in messages[2]
+    )
     assert "list.csv:6:2: company contains the invisible or control character U+0007" in messages[3]
     assert "list.csv:7:5: language 'fr' is not one of de, ja, en" in messages[4]
 
@@ -120,16 +134,21 @@ def test_xlsx_first_sheet(tmp_path: Path) -> None:
     sheet = workbook.active
     sheet.append(["id", "company", "postcode"])
     sheet.append([1, "株式会社エクセル", 40213])
-    sheet.append([2, "=HYPERLINK(\"x\")", None])
+    sheet.append([2, '=HYPERLINK("x")', None])
     sheet.append([None, None, None])
     workbook.create_sheet("other").append(["company"])
     workbook.save(tmp_path / "list.xlsx")
     result = read_recipients(tmp_path / "list.xlsx")
-    assert [(r.id, r.company, r.values["postcode"]) for r in result.recipients][0] == (
-        "1", "株式会社エクセル", "40213")
+    first = result.recipients[0]
+    assert (first.id, first.company, first.values["postcode"]) == (
+        "1",
+        "株式会社エクセル",
+        "40213",
+    )
     assert len(result.recipients) == 1
     assert "list.xlsx:3:2: company holds a formula whose result the workbook does not contain" in str(
-        result.problems[0])
+        result.problems[0]
+    )
 
 
 def test_unterminated_quote_is_a_clear_error(tmp_path: Path) -> None:
@@ -140,7 +159,9 @@ def test_unterminated_quote_is_a_clear_error(tmp_path: Path) -> None:
 
 
 names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")), min_size=1, max_size=40
+    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")),
+    min_size=1,
+    max_size=40,
 ).filter(lambda s: s.strip() != "")
 
 
