@@ -125,8 +125,12 @@ def normalise_spaces(text: str) -> str:
     return "\n".join(line.strip(" ") for line in "".join(cleaned).split("\n"))
 
 
-def segments_of(paragraph: str) -> list[str]:
-    """Split a paragraph into unbreakable pieces; ``" "`` pieces are break-and-vanish spaces."""
+def segments_of(paragraph: str, cjk_breaks: bool = True) -> list[str]:
+    """Split a paragraph into unbreakable pieces; ``" "`` pieces are break-and-vanish spaces.
+
+    With ``cjk_breaks=False`` lines may break only at spaces (and after hyphens),
+    which keeps space-separated Japanese units such as ``欧州統括本部`` whole.
+    """
     pieces: list[str] = []
     current = ""
     for char in paragraph:
@@ -135,7 +139,7 @@ def segments_of(paragraph: str) -> list[str]:
                 pieces.append(current)
                 current = ""
             pieces.append(" ")
-        elif current and break_allowed(current[-1], char):
+        elif current and break_allowed(current[-1], char) and (cjk_breaks or current[-1] in _BREAK_AFTER):
             pieces.append(current)
             current = char
         else:
@@ -180,20 +184,28 @@ def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
     missing = chain.missing(text)
     if missing:
         raise MissingGlyphs(missing)
-    paragraphs = [segments_of(paragraph) for paragraph in text.split("\n")]
+    # Breaking at spaces reads best; breaking between CJK characters is the fallback.
+    strategies = [[segments_of(paragraph, cjk_breaks=False) for paragraph in text.split("\n")]]
+    if " " in text and any(is_cjk(char) for char in text):
+        strategies.append([segments_of(paragraph) for paragraph in text.split("\n")])
+    else:
+        strategies = [[segments_of(paragraph) for paragraph in text.split("\n")]]
     widths = {" ": chain.width_pt(" ", 1.0)}
-    for pieces in paragraphs:
-        for piece in pieces:
-            if piece not in widths:
-                widths[piece] = chain.width_pt(piece, 1.0)
+    for paragraphs in strategies:
+        for pieces in paragraphs:
+            for piece in pieces:
+                if piece not in widths:
+                    widths[piece] = chain.width_pt(piece, 1.0)
     box_width_pt = field.box.width_mm / MM_PER_PT
     box_height_pt = field.box.height_mm / MM_PER_PT
     glyph_height = (chain.ascent_per_mille - chain.descent_per_mille) / 1000
     size = field.size_pt
     best_effort: tuple[float, int] | None = None
     while size >= field.min_size_pt - 1e-9:
-        lines = wrap(paragraphs, widths, box_width_pt / size)
-        if lines is not None:
+        for paragraphs in strategies:
+            lines = wrap(paragraphs, widths, box_width_pt / size)
+            if lines is None:
+                continue
             height = size * ((len(lines) - 1) * field.leading + glyph_height)
             fits_lines = field.max_lines is None or len(lines) <= field.max_lines
             if height <= box_height_pt + 1e-6 and fits_lines:

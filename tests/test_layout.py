@@ -112,3 +112,19 @@ def test_max_lines_is_respected(chain: FontChain) -> None:
     with pytest.raises(TextDoesNotFit):
         fit_text("a\nb\nc", address, chain)
     assert len(fit_text("a\n\nb", address, chain).lines) == 2  # blank lines dropped in addresses
+
+
+def test_space_separated_japanese_units_break_at_spaces_first(chain: FontChain) -> None:
+    name = "日本精密機械工業株式会社 欧州統括本部 ドイツ支店 産業機器営業部 第一課 御中"
+    units = name.split(" ")
+    fitted = fit_text(name, field(width_mm=84, height_mm=19, size=12, minimum=7), chain)
+    assert len(fitted.lines) == 2 and not fitted.shrunk
+    for line in fitted.lines:
+        assert all(unit in units for unit in line.text.split(" ")), line.text
+    assert " ".join(line.text for line in fitted.lines) == name
+
+
+def test_unspaced_japanese_still_breaks_between_characters(chain: FontChain) -> None:
+    name = "日本精密機械工業株式会社欧州統括本部ドイツ支店産業機器営業部第一課"
+    fitted = fit_text(name, field(width_mm=40, height_mm=30, size=12, minimum=12), chain)
+    assert len(fitted.lines) > 1 and "".join(line.text for line in fitted.lines) == name
