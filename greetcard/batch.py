@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cards import Card, CardBuilder, RowRefused
-from .errors import Location, located
+from .errors import Location, TemplateError, located
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -25,6 +25,7 @@ from .output import (
     safe_stem,
     write_atomically,
 )
+from .preflight import ERROR, INFO, WARNING, Finding, card_findings, errors_in, template_findings
 from .recipients import RecipientList, RowProblem, read_recipients
 from .render import CardRenderer
 from .template import CardTemplate, PrintProfile, load_template
@@ -63,6 +64,8 @@ class RenderReport:
     profile: str = ""
     batch_file: Path | None = None
     written_nothing: bool = False
+    warnings: list[str] = field(default_factory=list)
+    shrunk: int = 0
 
     @property
     def written(self) -> int:
@@ -75,14 +78,16 @@ class RenderReport:
 
 @dataclass
 class Prepared:
-    """A template, profile and list, read and laid out: the shared first half of render and check."""
+    """A template, profile and list, read, laid out and preflighted: the first half of render and check."""
 
     template: CardTemplate
     profile: PrintProfile
     recipients: RecipientList
-    builder: CardBuilder
+    renderer: CardRenderer
     cards: list[Card]
     problems: list[RowProblem]
+    template_findings: list[Finding]
+    card_findings: list[Finding]
 
 
 def resolve_profile(
@@ -107,23 +112,54 @@ def prepare(
     bleed_mm: float | None = None,
     crop_marks: bool | None = None,
 ) -> Prepared:
-    """Read everything and lay out every card; raise only for whole-input problems."""
+    """Read everything, lay out and preflight every card; raise only for whole-input problems."""
     template = load_template(template_path)
     profile = resolve_profile(template, profile_name, bleed_mm, crop_marks)
+    renderer = CardRenderer(template, profile)
     recipients = read_recipients(recipients_path, encoding, delimiter, template.default_language)
     builder = CardBuilder(template, recipients, url)
     cards: list[Card] = []
     problems = list(recipients.problems)
+    findings: list[Finding] = []
     for recipient in recipients.recipients:
+        location = Location(recipients.path, recipient.line)
         try:
-            cards.append(builder.build(recipient))
+            card = builder.build(recipient)
         except RowRefused as refusal:
-            problems.append(
-                RowProblem(
-                    Location(recipients.path, recipient.line), str(refusal), recipient.id, recipient.company
-                )
-            )
-    return Prepared(template, profile, recipients, builder, cards, problems)
+            problems.append(RowProblem(location, str(refusal), recipient.id, recipient.company))
+            continue
+        found = card_findings(card, template, str(location))
+        findings.extend(found)
+        failed = errors_in(found)
+        if failed:
+            problems.append(RowProblem(location, failed[0].message, recipient.id, recipient.company))
+        else:
+            cards.append(card)
+    return Prepared(
+        template,
+        profile,
+        recipients,
+        renderer,
+        cards,
+        problems,
+        template_findings(template, profile, renderer.artworks),
+        findings,
+    )
+
+
+def preflight_findings(prepared: Prepared) -> list[Finding]:
+    """Everything ``greetcard check`` reports: template findings, then rows in list order."""
+    rows = list(prepared.card_findings)
+    for problem in prepared.problems:
+        rows.append(Finding(ERROR, str(problem.location), problem.message, problem.row_id, problem.company))
+    rows.sort(key=lambda finding: _line_number(finding.where))
+    return [*prepared.template_findings, *rows]
+
+
+def _line_number(where: str) -> int:
+    parts = where.rsplit(":", 2)
+    numbers = [int(part) for part in parts[1:] if part.isdigit()]
+    return numbers[0] if numbers else 0
 
 
 def render_batch(options: RenderOptions, progress: Callable[[int], None] | None = None) -> RenderReport:
@@ -139,12 +175,20 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
         options.bleed_mm,
         options.crop_marks,
     )
-    renderer = CardRenderer(prepared.template, prepared.profile)
+    template_errors = errors_in(prepared.template_findings)
+    if template_errors:
+        raise TemplateError(
+            f"{prepared.template.file}: the template fails preflight — "
+            + "; ".join(finding.message for finding in template_errors)
+        )
+    renderer = prepared.renderer
     report = RenderReport(
         out=options.out,
         encoding=prepared.recipients.encoding,
         delimiter=prepared.recipients.delimiter,
         profile=prepared.profile.name,
+        warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
+        shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
     report.refused = [_problem_text(problem) for problem in sorted(prepared.problems, key=_line_of)]
     if options.strict and prepared.problems:

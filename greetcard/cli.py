@@ -187,6 +187,14 @@ def render(
         for message in report.refused:
             click.echo(f"  {message}", err=True)
     if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if report.shrunk:
+            click.echo(
+                f"{report.shrunk} text field{'s were' if report.shrunk != 1 else ' was'} shrunk to fit "
+                "(see 'greetcard check' for which)",
+                err=True,
+            )
         if report.written_nothing:
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
@@ -200,6 +208,85 @@ def render(
                 click.echo(f"press file: {report.batch_file}", err=True)
     if not report.ok:
         sys.exit(1)
+
+
+@main.command()
+@with_list_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+def check(
+    recipients: Path,
+    template: Path | None,
+    url: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    profile: str,
+    bleed_mm: float | None,
+    crop_marks: bool | None,
+    as_json: bool,
+) -> None:
+    """Preflight a list and template without writing anything.
+
+    Reports text that does not fit or was shrunk, missing glyphs, QR module
+    size, ink outside the safe zone, artwork that misses the bleed or has too
+    few dpi, and RGB content in CMYK profiles. Exit status 1 when anything
+    would be refused, 0 when there are only warnings.
+
+    \b
+    Examples:
+      greetcard check
+      greetcard check kunden.csv --template mein-design --profile print-marks
+      greetcard check list.xlsx --json > preflight.json
+    """
+    from .batch import prepare, preflight_findings
+
+    try:
+        prepared = prepare(
+            recipients, template or _default_template(), url, encoding, delimiter, profile, bleed_mm, crop_marks
+        )
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    findings = preflight_findings(prepared)
+    counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
+    rows = len(prepared.recipients.recipients) + len(prepared.recipients.problems)
+    if as_json:
+        import json
+
+        click.echo(
+            json.dumps(
+                {
+                    "recipients": str(recipients),
+                    "template": str(prepared.template.file),
+                    "profile": prepared.profile.name,
+                    "rows": rows,
+                    "cards_ok": len(prepared.cards),
+                    "counts": counts,
+                    "findings": [finding.as_dict() for finding in findings],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        _print_findings(findings)
+        click.echo(
+            f"{rows} rows: {len(prepared.cards)} cards ok, {len(prepared.problems)} refused; "
+            f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
+            f"(template {prepared.template.name}, profile {prepared.profile.name})"
+        )
+    if counts["error"]:
+        sys.exit(1)
+
+
+def _print_findings(findings: list[Any]) -> None:
+    if not findings:
+        click.echo("No findings: every card fits, scans and stays in the safe zone.")
+        return
+    where_width = min(max(len(f.where) for f in findings), 40)
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for finding in findings:
+        level = click.style(f"{finding.level:<7}", fg=colours[finding.level])
+        row = f"{finding.row_id} " if finding.row_id else ""
+        click.echo(f"{level} {finding.where:<{where_width}}  {row}{finding.message}")
 
 
 def _count_hint(recipients: Path) -> int:

@@ -87,6 +87,57 @@ class FittedText:
         return f"{lines} at {self.size_pt:g} pt"
 
 
+@dataclass(frozen=True)
+class PlacedLine:
+    """Where a line's ink sits, in mm from the trim's top-left: start, baseline, extent."""
+
+    line: Line
+    x_mm: float
+    baseline_mm: float
+    width_mm: float
+    ascent_mm: float
+    descent_mm: float
+
+    @property
+    def top_mm(self) -> float:
+        return self.baseline_mm - self.ascent_mm
+
+    @property
+    def bottom_mm(self) -> float:
+        return self.baseline_mm + self.descent_mm
+
+
+def place_lines(fitted: FittedText) -> list[PlacedLine]:
+    """Position each line in its box by the field's alignment (shared by drawing and preflight)."""
+    field = fitted.field
+    if not fitted.lines:
+        return []
+    face = fitted.lines[0].runs[0].face if fitted.lines[0].runs else None
+    ascent = (face.ascent_per_mille if face else 880.0) / 1000 * fitted.size_pt * MM_PER_PT
+    descent = -(face.descent_per_mille if face else -120.0) / 1000 * fitted.size_pt * MM_PER_PT
+    leading = fitted.leading_pt * MM_PER_PT
+    block = (len(fitted.lines) - 1) * leading + ascent + descent
+    box = field.box
+    top = box.y_mm
+    if field.valign == "middle":
+        top += (box.height_mm - block) / 2
+    elif field.valign == "bottom":
+        top += box.height_mm - block
+    placed = []
+    baseline = top + ascent
+    for line in fitted.lines:
+        width = line.width_pt * MM_PER_PT
+        if field.align == "center":
+            x = box.x_mm + (box.width_mm - width) / 2
+        elif field.align == "right":
+            x = box.right_mm - width
+        else:
+            x = box.x_mm
+        placed.append(PlacedLine(line, x, baseline, width, ascent, descent))
+        baseline += leading
+    return placed
+
+
 def is_cjk(char: str) -> bool:
     """Ideographs, kana and full-width forms: a line may break between any two of them."""
     code = ord(char)

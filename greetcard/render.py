@@ -21,7 +21,7 @@ from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
 from .fonts import load_font
-from .layout import FittedText
+from .layout import FittedText, place_lines
 from .qr import QrPlacement, QrSymbol
 from .template import Box, CardTemplate, Color, PrintProfile
 
@@ -81,6 +81,10 @@ class PageGeometry:
     def bleed_box(self) -> tuple[float, float, float, float]:
         left, bottom, right, top = self.trim_box
         return (left - self.bleed_pt, bottom - self.bleed_pt, right + self.bleed_pt, top + self.bleed_pt)
+
+    def point_pt(self, x_mm: float, y_mm: float) -> tuple[float, float]:
+        """A point in template mm (from the trim's top-left) in PDF points."""
+        return (self.trim_left + x_mm * PT_PER_MM, self.trim_bottom + self.trim_height_pt - y_mm * PT_PER_MM)
 
     def rect_pt(self, box: Box) -> tuple[float, float, float, float]:
         """A template box (mm from the trim's top-left) as x, y, width, height in PDF points."""
@@ -187,41 +191,15 @@ class CardRenderer:
         )
 
     def _draw_text(self, canvas: Canvas, fitted: FittedText) -> None:
-        field = fitted.field
-        x, y, width, height = self.geometry.rect_pt(field.box)
-        size = fitted.size_pt
-        faces_ascent = (
-            fitted.lines[0].runs[0].face.ascent_per_mille if fitted.lines and fitted.lines[0].runs else 880
-        )
-        glyph_height = size * (faces_ascent - self._descent(fitted)) / 1000
-        block = (len(fitted.lines) - 1) * fitted.leading_pt + glyph_height
-        top = y + height
-        if field.valign == "middle":
-            top -= (height - block) / 2
-        elif field.valign == "bottom":
-            top -= height - block
-        baseline = top - size * faces_ascent / 1000
-        self._fill(canvas, field.color)
+        self._fill(canvas, fitted.field.color)
         text = canvas.beginText()
-        for line in fitted.lines:
-            if field.align == "center":
-                start = x + (width - line.width_pt) / 2
-            elif field.align == "right":
-                start = x + width - line.width_pt
-            else:
-                start = x
-            text.setTextOrigin(start, baseline)
-            for run in line.runs:
-                text.setFont(run.face.registered_name, size)
+        for placed in place_lines(fitted):
+            x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
+            text.setTextOrigin(x, y)
+            for run in placed.line.runs:
+                text.setFont(run.face.registered_name, fitted.size_pt)
                 text.textOut(run.text)
-            baseline -= fitted.leading_pt
         canvas.drawText(text)
-
-    @staticmethod
-    def _descent(fitted: FittedText) -> float:
-        if fitted.lines and fitted.lines[0].runs:
-            return fitted.lines[0].runs[0].face.descent_per_mille
-        return -120.0
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
         left, bottom, right, top = self.geometry.trim_box

@@ -1,0 +1,198 @@
+"""Preflight: what a print shop would reject, found before anything is printed.
+
+Two kinds of findings: the template's (safe zone, bleed, image resolution,
+RGB content) and each card's (text shrunk or refused, glyphs, QR size, ink
+outside the safe zone).  ``greetcard check`` shows them all; ``render`` runs
+the same checks and refuses what fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .artwork import PreparedArtwork
+from .cards import Card
+from .layout import place_lines
+from .template import Box, CardTemplate, PrintProfile
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+MIN_RASTER_DPI = 300
+#: Rounding slack, so a box placed exactly on the safe-zone line passes.
+TOLERANCE_MM = 0.05
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One preflight result; ``where`` is ``template`` or ``file:line`` of the row."""
+
+    level: str
+    where: str
+    message: str
+    row_id: str = ""
+    company: str = ""
+    field: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _outside_safe_zone(box: Box, template: CardTemplate) -> list[str]:
+    margin = template.safe_margin_mm - TOLERANCE_MM
+    sides = []
+    if box.x_mm < margin:
+        sides.append(f"left by {margin - box.x_mm:.1f} mm")
+    if box.y_mm < margin:
+        sides.append(f"top by {margin - box.y_mm:.1f} mm")
+    if box.right_mm > template.width_mm - margin:
+        sides.append(f"right by {box.right_mm - template.width_mm + margin:.1f} mm")
+    if box.bottom_mm > template.height_mm - margin:
+        sides.append(f"bottom by {box.bottom_mm - template.height_mm + margin:.1f} mm")
+    return sides
+
+
+def template_findings(
+    template: CardTemplate, profile: PrintProfile, artworks: list[PreparedArtwork | None]
+) -> list[Finding]:
+    """Checks that hold for every card of this template and profile."""
+    findings: list[Finding] = []
+    safe = f"the {template.safe_margin_mm:g} mm safe zone"
+    for page_number, (page, artwork) in enumerate(zip(template.pages, artworks, strict=True), start=1):
+        on_page = f" (page {page_number})" if len(template.pages) > 1 else ""
+        if page.qr is not None:
+            sides = _outside_safe_zone(page.qr.box, template)
+            if sides:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        "template",
+                        f"QR code{on_page} reaches outside {safe} ({', '.join(sides)}) — move it inwards",
+                        field="qr",
+                    )
+                )
+            if page.qr.size_mm < 20:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "template",
+                        f"QR code{on_page} is {page.qr.size_mm:g} mm; phones at arm's length want 25–30 mm",
+                        field="qr",
+                    )
+                )
+        for field in page.fields:
+            sides = _outside_safe_zone(field.box, template)
+            if sides:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "template",
+                        f"field '{field.name}'{on_page} box reaches outside {safe} ({', '.join(sides)}); "
+                        "text that lands there is refused",
+                        field=field.name,
+                    )
+                )
+            if field.color.rgb is not None and profile.color_model == "cmyk":
+                findings.append(
+                    Finding(
+                        INFO,
+                        "template",
+                        f"field '{field.name}' colour is RGB; it is converted to CMYK (FOGRA39) — "
+                        "give CMYK percentages for exact ink",
+                        field=field.name,
+                    )
+                )
+        if artwork is None:
+            continue
+        name = artwork.source.name
+        if profile.bleed_mm > 0:
+            short = [
+                f"{side} {covered:.1f} mm"
+                for side, covered in zip(
+                    ("left", "bottom", "right", "top"), artwork.bleed_covered_mm, strict=True
+                )
+                if covered < profile.bleed_mm - TOLERANCE_MM
+            ]
+            if short:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "template",
+                        f"artwork {name}{on_page} does not reach into the {profile.bleed_mm:g} mm bleed "
+                        f"({', '.join(short)}) — export it with bleed, or white edges may show after cutting",
+                    )
+                )
+        if artwork.raster_dpi is not None and artwork.raster_dpi < MIN_RASTER_DPI - 1:
+            findings.append(
+                Finding(
+                    WARNING if artwork.raster_dpi >= 150 else ERROR,
+                    "template",
+                    f"artwork {name}{on_page} has {artwork.raster_dpi:.0f} dpi at its printed size; print "
+                    f"needs {MIN_RASTER_DPI} dpi — export it larger",
+                )
+            )
+        if artwork.device_rgb and profile.color_model == "cmyk":
+            findings.append(
+                Finding(
+                    WARNING,
+                    "template",
+                    f"artwork {name}{on_page} contains RGB colour; it is tagged as sRGB (allowed in "
+                    "PDF/X-4) — convert it to CMYK in the design program for exact colours",
+                )
+            )
+    return findings
+
+
+def card_findings(card: Card, template: CardTemplate, where: str) -> list[Finding]:
+    """Checks of one laid-out card: shrunk text (info) and ink outside the safe zone (error)."""
+    findings: list[Finding] = []
+    recipient = card.recipient
+    margin = template.safe_margin_mm - TOLERANCE_MM
+    for page in card.pages:
+        for fitted in page.fields:
+            field = fitted.field
+            if fitted.shrunk:
+                findings.append(
+                    Finding(
+                        INFO,
+                        where,
+                        f"field '{field.name}': {fitted.describe()}",
+                        recipient.id,
+                        recipient.company,
+                        field.name,
+                    )
+                )
+            for placed in place_lines(fitted):
+                ink = Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm)
+                if (
+                    ink.x_mm < margin
+                    or ink.y_mm < margin
+                    or ink.right_mm > template.width_mm - margin
+                    or ink.bottom_mm > template.height_mm - margin
+                ):
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            where,
+                            f"field '{field.name}': text {placed.line.text!r} reaches outside the "
+                            f"{template.safe_margin_mm:g} mm safe zone — move the box inwards",
+                            recipient.id,
+                            recipient.company,
+                            field.name,
+                        )
+                    )
+                    break
+        if page.qr is not None and page.qr.module_mm < page.qr.spec.min_module_mm:
+            findings.append(
+                Finding(
+                    ERROR,
+                    where,
+                    f"QR modules are {page.qr.module_mm:.2f} mm",
+                    recipient.id,
+                    recipient.company,
+                    "qr",
+                )
+            )
+    return findings
+
+
+def errors_in(findings: list[Finding]) -> list[Finding]:
+    return [finding for finding in findings if finding.level == ERROR]
