@@ -112,11 +112,13 @@ def prepare_artwork(
     bleed_mm: float,
     to_cmyk: Callable[[Any], Any] | None,
     srgb_profile: bytes | None,
+    cmyk_to_rgb: Callable[[tuple[float, float, float, float]], tuple[float, float, float]] | None = None,
 ) -> PreparedArtwork:
     """Turn an artwork file into a reusable form.
 
     ``to_cmyk`` converts a Pillow RGB image (and SVG colours) for CMYK output;
-    ``srgb_profile`` tags DeviceRGB left in vector PDF artwork as sRGB.
+    ``srgb_profile`` tags DeviceRGB left in vector PDF artwork as sRGB;
+    ``cmyk_to_rgb`` turns the page's own CMYK fills and strokes into RGB for screen output.
     """
     suffix = path.suffix.lower()
     notes: list[str] = []
@@ -146,7 +148,11 @@ def prepare_artwork(
     device_rgb = kind == "pdf" and _uses_device_rgb(page)
     if device_rgb and srgb_profile is not None:
         notes.append("artwork uses DeviceRGB; it is tagged as sRGB for CMYK output")
-    objects = _serialise_page_as_form(page, bbox, srgb_profile if device_rgb else None)
+    contents = page.get_contents()
+    content = contents.get_data() if contents is not None else b""
+    if cmyk_to_rgb is not None and contents is not None:
+        content = _cmyk_operators_to_rgb(contents, cmyk_to_rgb)
+    objects = _serialise_page_as_form(page, bbox, content, srgb_profile if device_rgb else None)
     covered = (
         (trim_in_form.left - bbox.left) / PT_PER_MM,
         (trim_in_form.bottom - bbox.bottom) / PT_PER_MM,
@@ -227,7 +233,28 @@ def _flat_bytes(obj: Any, seen: set[int]) -> bytes:
     return b""
 
 
-def _serialise_page_as_form(page: Any, bbox: Rect, srgb_profile: bytes | None) -> list[Chunks]:
+def _cmyk_operators_to_rgb(
+    contents: Any, convert: Callable[[tuple[float, float, float, float]], tuple[float, float, float]]
+) -> bytes:
+    """Rewrite ``c m y k k`` / ``K`` colour operators as ``rg`` / ``RG`` through the ICC transform."""
+    from pypdf.generic import ContentStream, FloatObject
+
+    stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, None)
+    operations = []
+    for operands, operator in stream.operations:
+        if operator in (b"k", b"K") and len(operands) == 4:
+            cmyk = tuple(float(value) for value in operands)
+            rgb = convert(cmyk)  # type: ignore[arg-type]
+            operands = [FloatObject(round(value, 4)) for value in rgb]
+            operator = b"rg" if operator == b"k" else b"RG"
+        operations.append((operands, operator))
+    stream.operations = operations
+    return bytes(stream.get_data())
+
+
+def _serialise_page_as_form(
+    page: Any, bbox: Rect, content: bytes, srgb_profile: bytes | None
+) -> list[Chunks]:
     """The page as a Form XObject (object 0) and everything its resources reach."""
     objects: list[Chunks] = [[]]
     numbers: dict[tuple[int, int], int] = {}
@@ -325,8 +352,6 @@ def _serialise_page_as_form(page: Any, bbox: Rect, srgb_profile: bytes | None) -
         write(resources, form)
     else:
         form.append(b"<< >>")
-    contents = page.get_contents()
-    content = contents.get_data() if contents is not None else b""
     compressed = zlib.compress(content, 6)
     form.append(
         b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed) + compressed + b"\nendstream"

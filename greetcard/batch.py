@@ -126,7 +126,7 @@ def prepare(
         try:
             card = builder.build(recipient)
         except RowRefused as refusal:
-            problems.append(RowProblem(location, str(refusal), recipient.id, recipient.company))
+            problems.append(RowProblem(refusal.location, refusal.message, recipient.id, recipient.company))
             continue
         found = card_findings(card, template, str(location))
         findings.extend(found)

@@ -20,7 +20,12 @@ from .template import CardTemplate
 
 
 class RowRefused(Exception):
-    """This row cannot become a card; the message says where and why."""
+    """This row cannot become a card: where (file, line, column) and why."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(located(location, message))
+        self.location = location
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -76,29 +81,27 @@ class CardBuilder:
                     fitted_fields.append(fit_text(text, field, self.chains[field.fonts]))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
-                    raise RowRefused(
-                        self._located(
-                            recipient,
-                            err.characters[0],
-                            f"{listed} cannot be printed: no font of field '{field.name}' "
-                            f"({', '.join(field.fonts)}) has {'it' if len(err.characters) == 1 else 'them'} "
-                            "— replace the character or add a fallback font to the field",
-                        )
+                    raise self._refusal(
+                        recipient,
+                        err.characters[0],
+                        f"{listed} cannot be printed: no font of field '{field.name}' "
+                        f"({', '.join(field.fonts)}) has {'it' if len(err.characters) == 1 else 'them'} "
+                        "— replace the character or add a fallback font to the field",
                     ) from None
                 except TextDoesNotFit as err:
-                    raise RowRefused(self._located(recipient, None, str(err), field_text=text)) from None
+                    raise self._refusal(recipient, None, str(err), field_text=text) from None
             placement = None
             if page.qr is not None:
                 try:
                     placement = place_symbol(link, page.qr)
                 except ModulesTooSmall as err:
-                    raise RowRefused(self._located(recipient, None, f"QR code: {err}")) from None
+                    raise self._refusal(recipient, None, f"QR code: {err}") from None
             pages.append(CardPage(tuple(fitted_fields), placement))
         return Card(recipient, link, tuple(pages))
 
-    def _located(
+    def _refusal(
         self, recipient: Recipient, char: str | None, message: str, field_text: str | None = None
-    ) -> str:
+    ) -> RowRefused:
         """Point at the column whose value holds ``char`` (or is longest in the failing text)."""
         column = None
         candidates = [
@@ -111,4 +114,4 @@ class CardBuilder:
             column = max(inside)[1] if inside else None
         column_number = self.columns.index(column) + 1 if column in self.columns else None
         prefix = f"{column}: " if column else ""
-        return located(Location(self.source.path, recipient.line, column_number), prefix + message)
+        return RowRefused(Location(self.source.path, recipient.line, column_number), prefix + message)

@@ -241,7 +241,14 @@ def check(
 
     try:
         prepared = prepare(
-            recipients, template or _default_template(), url, encoding, delimiter, profile, bleed_mm, crop_marks
+            recipients,
+            template or _default_template(),
+            url,
+            encoding,
+            delimiter,
+            profile,
+            bleed_mm,
+            crop_marks,
         )
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None

@@ -110,6 +110,7 @@ class CardRenderer:
                 template.bleed_mm,
                 colour.image_to_cmyk if cmyk else None,
                 colour.srgb_profile_bytes() if cmyk else None,
+                None if cmyk else colour.cmyk_to_rgb,
             )
             if page.artwork is not None
             else None

@@ -1,0 +1,144 @@
+"""Print production: profiles, boxes, 100 % K, PDF/X-4, crop marks, the press file."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greetcard.assets import assets_folder, bundled_templates
+from greetcard.fonts import load_font
+
+from .conftest import SAMPLE, decode_qr_codes, read_manifest, write_csv
+from .pdfcheck import colour_use, contains, fonts_of, pdfx4_problems, reader_for
+
+MM = 72 / 25.4
+TEMPLATES = bundled_templates()
+
+
+@pytest.fixture(scope="module", params=[t.name for t in TEMPLATES])
+def template(request: pytest.FixtureRequest) -> Path:
+    return next(t for t in TEMPLATES if t.name == request.param)
+
+
+def render(run_cli: Callable[..., Any], out: Path, *args: Any, recipients: Path = SAMPLE) -> Path:
+    result = run_cli("render", recipients, "--out", out, "--quiet", *args)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
+def first_pdf(folder: Path) -> Path:
+    return folder / read_manifest(folder)[0]["file"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "bleed_mm", "marks"),
+    [("print", 3.0, False), ("print-marks", 3.0, True), ("screen", 0.0, False)],
+)
+def test_profiles_set_boxes_and_marks(
+    tmp_path: Path, run_cli: Callable[..., Any], template: Path, profile: str, bleed_mm: float, marks: bool
+) -> None:
+    out = render(run_cli, tmp_path / "out", "--profile", profile, "--template", template)
+    for page in reader_for(first_pdf(out)).pages:
+        media = [float(v) for v in page.mediabox]
+        trim = [float(v) for v in page["/TrimBox"]]
+        bleed = [float(v) for v in page["/BleedBox"]]
+        assert contains(media, bleed) and contains(bleed, trim)
+        assert trim[0] - bleed[0] == pytest.approx(bleed_mm * MM, abs=0.01)
+        assert (media[2] - media[0] > bleed[2] - bleed[0] + 1) == marks
+
+
+def test_bleed_and_marks_can_be_overridden(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    out = render(run_cli, tmp_path / "out", "--bleed", "2", "--marks")
+    page = reader_for(first_pdf(out)).pages[0]
+    trim, bleed = ([float(v) for v in page[b]] for b in ("/TrimBox", "/BleedBox"))
+    assert trim[0] - bleed[0] == pytest.approx(2 * MM, abs=0.01)
+    assert float(page.mediabox[2]) > bleed[2] + 1
+
+
+def test_crop_marks_stay_outside_the_bleed(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    out = render(run_cli, tmp_path / "out", "--profile", "print-marks")
+    page = reader_for(first_pdf(out)).pages[0]
+    bleed = [float(v) for v in page["/BleedBox"]]
+    strokes = colour_use(first_pdf(out)).strokes
+    assert len(strokes) == 8
+    for (x0, y0), (x1, y1) in strokes:
+        inside_x = max(min(x0, x1), bleed[0]) < min(max(x0, x1), bleed[2]) or bleed[0] < x0 < bleed[2]
+        inside_y = max(min(y0, y1), bleed[1]) < min(max(y0, y1), bleed[3]) or bleed[1] < y0 < bleed[3]
+        assert not (inside_x and inside_y), ((x0, y0), (x1, y1), bleed)
+
+
+def test_cmyk_cards_are_pdfx4_with_100k_text_and_qr(
+    tmp_path: Path, run_cli: Callable[..., Any], template: Path
+) -> None:
+    out = render(run_cli, tmp_path / "out", "--template", template)
+    for entry in read_manifest(out)[:4]:
+        pdf = out / entry["file"]
+        assert pdfx4_problems(pdf) == []
+        for page_number in range(len(reader_for(pdf).pages)):
+            use = colour_use(pdf, page_number)
+            assert use.rgb_operators == 0 and use.device_rgb_images == 0
+            assert all(len(fill) == 4 for fill in use.text_fills | use.path_fills), use
+        page_fills = set().union(*(colour_use(pdf, n).path_fills for n in range(len(reader_for(pdf).pages))))
+        assert (0.0, 0.0, 0.0, 1.0) in page_fills  # the QR modules
+        assert page_fills <= {(0.0, 0.0, 0.0, 1.0), (0.0, 0.0, 0.0, 0.0)}  # plate and modules, nothing else
+        assert any(codes == [entry["link"]] for codes in decode_qr_codes(pdf))
+
+
+def test_black_text_is_pure_k(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    out = render(run_cli, tmp_path / "out")
+    fills = colour_use(first_pdf(out)).text_fills
+    assert (0.0, 0.0, 0.0, 1.0) in fills
+    assert all(fill == (0.0, 0.0, 0.0, 1.0) or fill[3] == 0.0 for fill in fills)  # black is never rich
+
+
+def test_screen_profile_is_rgb_and_small(tmp_path: Path, run_cli: Callable[..., Any], template: Path) -> None:
+    screen = render(run_cli, tmp_path / "screen", "--profile", "screen", "--template", template)
+    printed = render(run_cli, tmp_path / "print", "--template", template)
+    pdf = first_pdf(screen)
+    assert pdfx4_problems(pdf)  # not PDF/X
+    for page_number in range(len(reader_for(pdf).pages)):
+        assert all(len(fill) == 3 for fill in colour_use(pdf, page_number).text_fills)
+    assert pdf.stat().st_size < first_pdf(printed).stat().st_size / 2
+    assert any(codes == [read_manifest(screen)[0]["link"]] for codes in decode_qr_codes(pdf))
+
+
+def test_press_file_stores_artwork_fonts_and_profile_once(
+    tmp_path: Path, run_cli: Callable[..., Any], template: Path
+) -> None:
+    out = render(run_cli, tmp_path / "out", "--batch", "press.pdf", "--template", template)
+    manifest = read_manifest(out)
+    press = out / "press.pdf"
+    reader = reader_for(press)
+    pages_per_card = len(reader_for(first_pdf(out)).pages)
+    assert len(reader.pages) == len(manifest) * pages_per_card
+    assert pdfx4_problems(press) == []
+    fonts = fonts_of(reader)
+    assert len({f["name"] for f in fonts}) == len(fonts) <= 6  # one subset per font, not one per card
+    single = max((out / e["file"]).stat().st_size for e in manifest)
+    assert press.stat().st_size <= 2 * single + 10_000 * len(manifest)
+    codes = decode_qr_codes(press, dpi=150)
+    for index, entry in enumerate(manifest):
+        card_pages = codes[index * pages_per_card : (index + 1) * pages_per_card]
+        assert [entry["link"]] in card_pages
+
+
+def test_press_file_with_many_distinct_kanji_splits_subsets_with_unique_names(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    bold = load_font(assets_folder() / "fonts" / "NotoSansJP-Bold.ttf", "sans-bold")
+    kanji = [chr(code) for code in range(0x4E00, 0x9FFF) if code in bold.codepoints][:720]
+    rows = [[str(i), "株式会社" + "".join(kanji[i * 12 : i * 12 + 12]), "", "", "ja"] for i in range(60)]
+    path = write_csv(tmp_path / "kanji.csv", rows)
+    result = run_cli(
+        "render", path, "--out", tmp_path / "out", "--quiet", "--batch", "press.pdf", "--jobs", "1"
+    )
+    written = [e for e in read_manifest(tmp_path / "out") if e["status"] == "written"]
+    assert len(written) >= 50, result.stderr
+    fonts = fonts_of(reader_for(tmp_path / "out" / "press.pdf"))
+    names = [f["name"] for f in fonts]
+    assert len(names) == len(set(names))
+    assert len(fonts) >= math.ceil(700 / 256)  # reportlab subsets hold 256 glyphs each
