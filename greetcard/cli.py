@@ -237,7 +237,7 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import prepare, preflight_findings
+    from .batch import preflight_findings, prepare
 
     try:
         prepared = prepare(
