@@ -29,11 +29,14 @@ from pypdf.generic import (
 )
 from reportlab.pdfbase.pdfdoc import PDFObject, PDFObjectReference, xObjectName
 
+from . import colour
 from .errors import TemplateError
 
 PT_PER_MM = 72 / 25.4
 #: Size mismatch tolerated between artwork and card trim (export rounding).
 SIZE_TOLERANCE_MM = 0.5
+#: Raster artwork resolution in screen (RGB) output.
+SCREEN_DPI = 150
 _SKIPPED_KEYS = {"/Parent", "/P", "/StructParent", "/StructParents", "/Annots", "/B", "/Metadata"}
 _DEVICE_RGB = re.compile(rb"(?<![A-Za-z])(rg|RG)(?![A-Za-z])")
 
@@ -69,6 +72,7 @@ class PreparedArtwork:
     bleed_covered_mm: tuple[float, float, float, float]
     raster_dpi: float | None = None
     device_rgb: bool = False
+    unembedded_fonts: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -110,16 +114,16 @@ def prepare_artwork(
     path: Path,
     trim_mm: tuple[float, float],
     bleed_mm: float,
-    to_cmyk: Callable[[Any], Any] | None,
-    srgb_profile: bytes | None,
-    cmyk_to_rgb: Callable[[tuple[float, float, float, float]], tuple[float, float, float]] | None = None,
+    color_model: str = "cmyk",
 ) -> PreparedArtwork:
-    """Turn an artwork file into a reusable form.
+    """Turn an artwork file into a reusable form for ``color_model`` output.
 
-    ``to_cmyk`` converts a Pillow RGB image (and SVG colours) for CMYK output;
-    ``srgb_profile`` tags DeviceRGB left in vector PDF artwork as sRGB;
-    ``cmyk_to_rgb`` turns the page's own CMYK fills and strokes into RGB for screen output.
+    For CMYK, raster images and SVG colours go through the ICC transform and
+    DeviceRGB left in a vector PDF is tagged as sRGB; for RGB (screen), the
+    page's own CMYK fills and strokes are converted to RGB.
     """
+    cmyk = color_model == "cmyk"
+    to_cmyk = colour.image_to_cmyk if cmyk else None
     suffix = path.suffix.lower()
     notes: list[str] = []
     raster_dpi = None
@@ -146,13 +150,17 @@ def prepare_artwork(
     bbox = _rect(page.get("/BleedBox") or page.get("/CropBox") or page.mediabox)
     trim_in_form = _artwork_trim(path, page, bbox, trim_mm)
     device_rgb = kind == "pdf" and _uses_device_rgb(page)
-    if device_rgb and srgb_profile is not None:
+    if device_rgb and cmyk:
         notes.append("artwork uses DeviceRGB; it is tagged as sRGB for CMYK output")
     contents = page.get_contents()
     content = contents.get_data() if contents is not None else b""
-    if cmyk_to_rgb is not None and contents is not None:
-        content = _cmyk_operators_to_rgb(contents, cmyk_to_rgb)
-    objects = _serialise_page_as_form(page, bbox, content, srgb_profile if device_rgb else None)
+    if contents is not None and not cmyk:
+        content = _convert_colour_operators(contents, (b"k", b"K"), colour.cmyk_to_rgb)
+    elif contents is not None and kind == "svg":
+        content = _convert_colour_operators(contents, (b"rg", b"RG"), colour.rgb_to_cmyk)
+    resources = _resources_in_use(page, content)
+    srgb_profile = colour.srgb_profile_bytes() if device_rgb and cmyk else None
+    objects = _serialise_page_as_form(page, bbox, content, resources, srgb_profile)
     covered = (
         (trim_in_form.left - bbox.left) / PT_PER_MM,
         (trim_in_form.bottom - bbox.bottom) / PT_PER_MM,
@@ -168,6 +176,7 @@ def prepare_artwork(
         bleed_covered_mm=tuple(round(max(0.0, c), 3) for c in covered),  # type: ignore[arg-type]
         raster_dpi=raster_dpi,
         device_rgb=device_rgb,
+        unembedded_fonts=_unembedded_fonts(resources, set()),
         notes=tuple(notes),
     )
 
@@ -217,6 +226,66 @@ def _uses_device_rgb(page: Any) -> bool:
     return contents is not None and bool(_DEVICE_RGB.search(contents.get_data()))
 
 
+def _fonts_showing_text(content: bytes) -> set[str]:
+    """Names of the fonts that are current when text is actually shown."""
+    from pypdf.generic import ContentStream, DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(content)
+    used: set[str] = set()
+    current = ""
+    for operands, operator in ContentStream(stream, None).operations:
+        if operator == b"Tf" and operands:
+            current = str(operands[0]).lstrip("/")
+        elif operator in (b"Tj", b"TJ", b"'", b'"') and current:
+            used.add(current)
+    return used
+
+
+def _resources_in_use(page: Any, content: bytes) -> DictionaryObject:
+    """The page's resources without fonts its content never selects.
+
+    PDF writers (reportlab among them) list an initial font on every page even
+    when no text is drawn; carried into the form it would be an unembedded font.
+    """
+    resources = page.get("/Resources")
+    copied = DictionaryObject(resources.get_object() if resources is not None else {})
+    if "/Font" in copied:
+        used = _fonts_showing_text(content)
+        listed: Any = copied["/Font"].get_object()
+        fonts = DictionaryObject({key: value for key, value in listed.items() if key[1:] in used})
+        if fonts:
+            copied[NameObject("/Font")] = fonts
+        else:
+            del copied["/Font"]
+    return copied
+
+
+def _unembedded_fonts(resources: Any, seen: set[int]) -> tuple[str, ...]:
+    """Fonts the artwork uses without embedding them (print shops reject those)."""
+    if resources is None:
+        return ()
+    resources = resources.get_object()
+    names: list[str] = []
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        descendants = font.get("/DescendantFonts")
+        target = descendants.get_object()[0].get_object() if descendants else font
+        descriptor = target.get("/FontDescriptor")
+        descriptor = descriptor.get_object() if descriptor is not None else {}
+        if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            names.append(str(font.get("/BaseFont", "?")).lstrip("/"))
+    for xobject in (resources.get("/XObject") or {}).values():
+        if isinstance(xobject, IndirectObject):
+            if xobject.idnum in seen:
+                continue
+            seen.add(xobject.idnum)
+        xobject = xobject.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            names.extend(_unembedded_fonts(xobject.get("/Resources"), seen))
+    return tuple(dict.fromkeys(names))
+
+
 def _flat_bytes(obj: Any, seen: set[int]) -> bytes:
     """All names and keys reachable from ``obj`` (no stream data), to spot colour spaces."""
     if isinstance(obj, IndirectObject):
@@ -233,27 +302,29 @@ def _flat_bytes(obj: Any, seen: set[int]) -> bytes:
     return b""
 
 
-def _cmyk_operators_to_rgb(
-    contents: Any, convert: Callable[[tuple[float, float, float, float]], tuple[float, float, float]]
+_COLOUR_OPERATORS = {b"k": b"rg", b"K": b"RG", b"rg": b"k", b"RG": b"K"}
+
+
+def _convert_colour_operators(
+    contents: Any, source: tuple[bytes, bytes], convert: Callable[[Any], Any]
 ) -> bytes:
-    """Rewrite ``c m y k k`` / ``K`` colour operators as ``rg`` / ``RG`` through the ICC transform."""
+    """Rewrite fill/stroke colour operators (``k``/``K`` ⇄ ``rg``/``RG``) through the ICC transform."""
     from pypdf.generic import ContentStream, FloatObject
 
     stream = contents if isinstance(contents, ContentStream) else ContentStream(contents, None)
     operations = []
     for operands, operator in stream.operations:
-        if operator in (b"k", b"K") and len(operands) == 4:
-            cmyk = tuple(float(value) for value in operands)
-            rgb = convert(cmyk)  # type: ignore[arg-type]
-            operands = [FloatObject(round(value, 4)) for value in rgb]
-            operator = b"rg" if operator == b"k" else b"RG"
+        if operator in source and len(operands) in (3, 4):
+            converted = convert(tuple(float(value) for value in operands))
+            operands = [FloatObject(round(value, 4)) for value in converted]
+            operator = _COLOUR_OPERATORS[operator]
         operations.append((operands, operator))
     stream.operations = operations
     return bytes(stream.get_data())
 
 
 def _serialise_page_as_form(
-    page: Any, bbox: Rect, content: bytes, srgb_profile: bytes | None
+    page: Any, bbox: Rect, content: bytes, resources: DictionaryObject, srgb_profile: bytes | None
 ) -> list[Chunks]:
     """The page as a Form XObject (object 0) and everything its resources reach."""
     objects: list[Chunks] = [[]]
@@ -313,7 +384,6 @@ def _serialise_page_as_form(
         out[-1:-1] = [f"/Length {len(data)}".encode()]
         out.append(b"\nstream\n" + data + b"\nendstream")
 
-    resources = page.get("/Resources")
     form: Chunks = [
         b"<< /Type /XObject /Subtype /Form /FormType 1 /BBox [%s] "
         % " ".join(_num(v) for v in (bbox.left, bbox.bottom, bbox.right, bbox.top)).encode()
@@ -322,18 +392,17 @@ def _serialise_page_as_form(
         form.append(b"/Group ")
         write(page["/Group"], form)
         form.append(b" ")
-    form.append(b"/Resources ")
+    form.append(b"/Resources <<")
+    for key, item in resources.items():
+        if key == "/ColorSpace" and srgb_profile is not None:
+            continue
+        form.append(_pdf_bytes(NameObject(key)) + b" ")
+        write(item, form)
+        form.append(b" ")
     if srgb_profile is not None:
-        resources_dict = DictionaryObject(resources.get_object() if resources is not None else {})
-        form.append(b"<<")
-        for key, item in resources_dict.items():
-            if key == "/ColorSpace":
-                continue
-            form.append(_pdf_bytes(NameObject(key)) + b" ")
-            write(item, form)
-            form.append(b" ")
+        # DefaultRGB makes the artwork's DeviceRGB colour sRGB-managed (allowed in PDF/X-4).
         form.append(b"/ColorSpace <<")
-        existing = resources_dict.get("/ColorSpace")
+        existing = resources.get("/ColorSpace")
         if existing is not None:
             for key, item in existing.get_object().items():
                 if key != "/DefaultRGB":
@@ -347,11 +416,8 @@ def _serialise_page_as_form(
             + compressed
             + b"\nendstream"
         ]
-        form.extend([b"/DefaultRGB [/ICCBased ", icc_index, b"] >> >>"])
-    elif resources is not None:
-        write(resources, form)
-    else:
-        form.append(b"<< >>")
+        form.extend([b"/DefaultRGB [/ICCBased ", icc_index, b"] >> "])
+    form.append(b">>")
     compressed = zlib.compress(content, 6)
     form.append(
         b" /Filter /FlateDecode /Length %d >>\nstream\n" % len(compressed) + compressed + b"\nendstream"
@@ -386,9 +452,7 @@ def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
     if drawing is None:
         raise TemplateError(f"{path}: cannot read the SVG artwork — save it again as plain SVG")
     if cmyk:
-        from .colour import convert_drawing_to_cmyk
-
-        convert_drawing_to_cmyk(drawing)
+        colour.convert_drawing_to_cmyk(drawing)
     buffer = io.BytesIO()
     renderPDF.drawToFile(drawing, buffer, autoSize=1)
     return buffer.getvalue()
@@ -425,6 +489,10 @@ def _raster_to_pdf(
         image = image.convert("RGB")
     if to_cmyk is not None and image.mode == "RGB":
         image = to_cmyk(image)
+    elif to_cmyk is None and dpi > SCREEN_DPI:
+        # Screen PDFs are for e-mail: 150 dpi looks sharp on any display at a fraction of the size.
+        scale = SCREEN_DPI / dpi
+        image = image.resize((round(width_px * scale), round(height_px * scale)), resample=3)
     buffer = io.BytesIO()
     canvas = Canvas(
         buffer, pagesize=(size_mm[0] * PT_PER_MM, size_mm[1] * PT_PER_MM), invariant=1, pageCompression=1

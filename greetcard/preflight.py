@@ -129,6 +129,16 @@ def template_findings(
                     f"needs {MIN_RASTER_DPI} dpi — export it larger",
                 )
             )
+        if artwork.unembedded_fonts:
+            findings.append(
+                Finding(
+                    ERROR,
+                    "template",
+                    f"artwork {name}{on_page} uses fonts that are not embedded "
+                    f"({', '.join(artwork.unembedded_fonts)}) — convert its text to outlines "
+                    "or embed the fonts",
+                )
+            )
         if artwork.device_rgb and profile.color_model == "cmyk":
             findings.append(
                 Finding(

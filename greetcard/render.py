@@ -102,15 +102,9 @@ class CardRenderer:
         first_font = next(iter(template.fonts.values()))
         self.initial_font = load_font(first_font.path, first_font.name).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
-        cmyk = profile.color_model == "cmyk"
         self.artworks: list[PreparedArtwork | None] = [
             prepare_artwork(
-                page.artwork,
-                (template.width_mm, template.height_mm),
-                template.bleed_mm,
-                colour.image_to_cmyk if cmyk else None,
-                colour.srgb_profile_bytes() if cmyk else None,
-                None if cmyk else colour.cmyk_to_rgb,
+                page.artwork, (template.width_mm, template.height_mm), template.bleed_mm, profile.color_model
             )
             if page.artwork is not None
             else None
