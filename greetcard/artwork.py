@@ -100,11 +100,29 @@ class _LinkedObject(PDFObject):  # type: ignore[misc]
         return b"".join(parts)
 
 
-def link_into(document: Any, artwork: PreparedArtwork, form_name: str) -> None:
-    """Register the artwork's objects in a reportlab document as the form ``form_name``."""
+def link_into(document: Any, objects: tuple[Chunks, ...], form_name: str) -> None:
+    """Register prepared form objects in a reportlab document as the form ``form_name``."""
     siblings: list[_LinkedObject] = []
-    siblings.extend(_LinkedObject(chunks, siblings) for chunks in artwork.objects)
+    siblings.extend(_LinkedObject(chunks, siblings) for chunks in objects)
     document.Reference(siblings[0], xObjectName(form_name))
+
+
+@dataclass(frozen=True)
+class ImportedPage:
+    """Any PDF page as form objects, e.g. a finished card placed on a proof sheet."""
+
+    objects: tuple[Chunks, ...]
+    bbox: Rect
+
+
+def import_page(pdf: bytes, page_index: int = 0, box: str = "/MediaBox") -> ImportedPage:
+    """A page of a PDF (as bytes) as a form clipped to ``box``."""
+    page = PdfReader(io.BytesIO(pdf)).pages[page_index]
+    bbox = _rect(page.get(box) or page.mediabox)
+    contents = page.get_contents()
+    content = contents.get_data() if contents is not None else b""
+    resources = _resources_in_use(page, content)
+    return ImportedPage(tuple(_serialise_page_as_form(page, bbox, content, resources, None)), bbox)
 
 
 # --- preparing ---------------------------------------------------------------

@@ -296,6 +296,193 @@ def _print_findings(findings: list[Any]) -> None:
         click.echo(f"{level} {finding.where:<{where_width}}  {row}{finding.message}")
 
 
+def _pick_card(prepared: Any, row_id: str | None, row_number: int | None) -> Any:
+    """The card a designer asked for (by --id or --row), else the first one."""
+    recipients = prepared.recipients.recipients
+    if row_id is not None:
+        chosen = [r for r in recipients if r.id == row_id]
+        if not chosen:
+            raise click.ClickException(f"no row with id {row_id!r} in {prepared.recipients.path}")
+    elif row_number is not None:
+        chosen = [r for r in recipients if r.row_number == row_number]
+        if not chosen:
+            refused = [p for p in prepared.problems if p.location.line and row_number]
+            raise click.ClickException(
+                f"row {row_number} is not among the {len(recipients)} readable rows"
+                + (f" ({len(refused)} were refused)" if refused else "")
+            )
+    else:
+        chosen = recipients[:1]
+        if not chosen:
+            raise click.ClickException("the list has no readable rows")
+    for card in prepared.cards:
+        if card.recipient is chosen[0]:
+            return card
+    reason = next((str(p) for p in prepared.problems if p.row_id == chosen[0].id), "it was refused")
+    raise click.ClickException(f"that row cannot become a card: {reason}")
+
+
+@main.command()
+@with_list_options
+@click.option("--id", "row_id", help="The row with this id.")
+@click.option(
+    "--row", "row_number", type=click.IntRange(1), help="The Nth data row (1 = first after the header)."
+)
+@click.option("--guides", is_flag=True, help="Overlay trim, bleed, safe zone, field boxes and the QR box.")
+@click.option("--dpi", type=click.IntRange(36, 600), default=150, show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path),
+    default=Path("preview.png"),
+    show_default=True,
+    help="The PNG to write.",
+)
+def preview(
+    recipients: Path,
+    template: Path | None,
+    url: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    profile: str,
+    bleed_mm: float | None,
+    crop_marks: bool | None,
+    row_id: str | None,
+    row_number: int | None,
+    guides: bool,
+    dpi: int,
+    output: Path,
+) -> None:
+    """Render one card as a PNG image, optionally with layout guides.
+
+    \b
+    Examples:
+      greetcard preview --guides -o preview.png
+      greetcard preview kunden.csv --template mein-design --id JP010 -o longest.png
+    """
+    from .batch import prepare
+    from .output import write_atomically
+    from .preview import card_pages_png, preview_output_path, write_png
+
+    try:
+        preview_output_path(output)
+        prepared = prepare(
+            recipients,
+            template or _default_template(),
+            url,
+            encoding,
+            delimiter,
+            profile,
+            bleed_mm,
+            crop_marks,
+        )
+        card = _pick_card(prepared, row_id, row_number)
+        image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
+        folder = output.parent if str(output.parent) else Path(".")
+        folder.mkdir(parents=True, exist_ok=True)
+        written = write_atomically(folder, output.name, write_png(image, dpi))
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(
+        f"{written} ({image.width} × {image.height} px): {card.recipient.id} · {card.recipient.company}",
+        err=True,
+    )
+
+
+@main.command()
+@with_list_options
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path),
+    default=Path("proof.pdf"),
+    show_default=True,
+    help="The proof sheet PDF to write.",
+)
+def proof(
+    recipients: Path,
+    template: Path | None,
+    url: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    profile: str,
+    bleed_mm: float | None,
+    crop_marks: bool | None,
+    output: Path,
+) -> None:
+    """One sheet of the list's worst cases, to check before printing.
+
+    Longest names per language, the most shrunk text, the densest Japanese
+    and the rows with fewest and most optional fields, each labelled with its
+    id and how its text was fitted; refused rows are listed below.
+
+    \b
+    Examples:
+      greetcard proof -o proof.pdf
+      greetcard proof kunden.xlsx --template mein-design -o proof.pdf
+    """
+    from .batch import prepare
+    from .output import write_atomically
+    from .proof import proof_sheet, worst_cases
+
+    try:
+        prepared = prepare(
+            recipients,
+            template or _default_template(),
+            url,
+            encoding,
+            delimiter,
+            profile,
+            bleed_mm,
+            crop_marks,
+        )
+        cases = worst_cases(prepared.cards)
+        title = f"Proof · {prepared.template.name} · {recipients.name} · profile {prepared.profile.name}"
+        data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
+        folder = output.parent if str(output.parent) else Path(".")
+        folder.mkdir(parents=True, exist_ok=True)
+        written = write_atomically(folder, output.name, data)
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)
+
+
+@main.group("template")
+def template_group() -> None:
+    """Work with template folders."""
+
+
+@template_group.command("new")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--from",
+    "source",
+    metavar="TEMPLATE",
+    help="A bundled template (nengajo, lang) or a template folder to start from. Default: nengajo.",
+)
+def template_new(folder: Path, source: str | None) -> None:
+    """Create a new template folder, ready to edit.
+
+    \b
+    Examples:
+      greetcard template new mein-design
+      greetcard template new lang-2028 --from lang
+    """
+    from .scaffold import new_template, source_template
+
+    try:
+        written = new_template(folder, source_template(source))
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(
+        f"created {written} — edit it, replace the artwork, then: greetcard preview --template {folder} "
+        "--guides",
+        err=True,
+    )
+
+
 def _count_hint(recipients: Path) -> int:
     """A cheap row count for the progress bar (the real count comes after reading)."""
     try:

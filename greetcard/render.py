@@ -138,7 +138,7 @@ class CardRenderer:
                 if artwork is not None:
                     name = f"artwork{page_index + 1}"
                     if name not in linked:
-                        link_into(document, artwork, name)
+                        link_into(document, artwork.objects, name)
                         linked.add(name)
                     self._draw_artwork(canvas, artwork, name)
                 if page.qr is not None:
