@@ -26,6 +26,7 @@ from .output import (
     write_atomically,
 )
 from .preflight import ERROR, INFO, WARNING, Finding, card_findings, errors_in, template_findings
+from .qr import QrSymbol, make_symbol, remember_symbols
 from .recipients import RecipientList, RowProblem, read_recipients
 from .render import CardRenderer
 from .template import CardTemplate, PrintProfile, load_template
@@ -201,7 +202,13 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
     if options.batch_file:
         namer.taken.add(_batch_name(options.batch_file).casefold())
     names = [namer.name_for(card.recipient.id, card.recipient.company) for card in prepared.cards]
-    failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress)
+    press = None
+    if options.batch_file and prepared.cards:
+        title = f"{prepared.template.name} — {len(prepared.cards)} cards"
+        press = PressFile(_batch_name(options.batch_file), title)
+    failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress, press)
+    if press is not None and press.name not in failures:
+        report.batch_file = folder / press.name
     entries: list[tuple[int, ManifestEntry]] = []
     for card, name in zip(prepared.cards, names, strict=True):
         failure = failures.get(name)
@@ -231,11 +238,6 @@ def render_batch(options: RenderOptions, progress: Callable[[int], None] | None 
             )
         )
     report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]
-    if options.batch_file:
-        good = [card for card, name in zip(prepared.cards, names, strict=True) if name not in failures]
-        if good:
-            data = renderer.render(good, title=f"{prepared.template.name} — {len(good)} cards")
-            report.batch_file = write_atomically(folder, _batch_name(options.batch_file), data)
     write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
     report.seconds = time.perf_counter() - started
     return report
@@ -256,17 +258,38 @@ def _problem_text(problem: RowProblem) -> str:
 
 # --- writing, in one process or several ----------------------------------------
 
+
+@dataclass(frozen=True)
+class PressFile:
+    """All cards as one multi-page PDF for the press: its file name and title."""
+
+    name: str
+    title: str
+
+
 _WORK: tuple[CardRenderer, Sequence[Card], Sequence[str], Path] | None = None
+
+
+def _encode(key: tuple[str, str]) -> QrSymbol:
+    return make_symbol(*key)
 
 
 def _render_one(index: int) -> tuple[str, str | None]:
     assert _WORK is not None
     renderer, cards, names, folder = _WORK
-    return _render_and_write(renderer, cards[index], names[index], folder)
+    return _render_and_write(renderer, [cards[index]], names[index], folder)
 
 
-def _render_and_write(renderer: CardRenderer, card: Card, name: str, folder: Path) -> tuple[str, str | None]:
-    data = renderer.render([card])
+def _render_press(press: PressFile) -> tuple[str, str | None]:
+    assert _WORK is not None
+    renderer, cards, _, folder = _WORK
+    return _render_and_write(renderer, cards, press.name, folder, press.title)
+
+
+def _render_and_write(
+    renderer: CardRenderer, cards: Sequence[Card], name: str, folder: Path, title: str | None = None
+) -> tuple[str, str | None]:
+    data = renderer.render(cards, title=title)
     try:
         write_atomically(folder, name, data)
     except OSError as err:
@@ -281,30 +304,44 @@ def _write_cards(
     folder: Path,
     jobs: int,
     progress: Callable[[int], None] | None,
+    press: PressFile | None = None,
 ) -> dict[str, str]:
-    """Render and write every card; returns the failures by file name."""
+    """Render and write every card (and the press file); returns the failures by file name."""
     global _WORK
     workers = jobs or (os.cpu_count() or 1)
     failures: dict[str, str] = {}
     fork_available = "fork" in multiprocessing.get_all_start_methods()
     if workers > 1 and len(cards) >= PARALLEL_THRESHOLD and fork_available:
-        # Forked workers inherit the prepared renderer (fonts parsed, artwork serialised).
+        context = multiprocessing.get_context("fork")
+        # The QR mask search is the costliest step per card: spread it over the cores first, so
+        # the card writers and the press file (forked below) all find every symbol ready.
+        keys = sorted({(p.qr.link, p.qr.spec.error_correction) for c in cards for p in c.pages if p.qr})
+        with context.Pool(workers) as pool:
+            remember_symbols(pool.map(_encode, keys, chunksize=16))
         _WORK = (renderer, cards, names, folder)
         try:
-            context = multiprocessing.get_context("fork")
             with context.Pool(workers) as pool:
+                press_result = pool.apply_async(_render_press, (press,)) if press else None
                 for name, failure in pool.imap_unordered(_render_one, range(len(cards)), chunksize=8):
                     if failure:
                         failures[name] = failure
                     if progress:
                         progress(1)
+                if press_result is not None:
+                    name, failure = press_result.get()
+                    if failure:
+                        failures[name] = failure
         finally:
             _WORK = None
         return failures
     for card, name in zip(cards, names, strict=True):
-        _, failure = _render_and_write(renderer, card, name, folder)
+        _, failure = _render_and_write(renderer, [card], name, folder)
         if failure:
             failures[name] = failure
         if progress:
             progress(1)
+    if press is not None:
+        name, failure = _render_and_write(renderer, cards, press.name, folder, press.title)
+        if failure:
+            failures[name] = failure
     return failures

@@ -16,7 +16,10 @@ from .fonts import FontChain, load_font
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
 from .recipients import Recipient, RecipientList, describe_char
-from .template import CardTemplate
+from .template import CardTemplate, TextField
+
+#: Distinct field texts whose fitting is remembered (most texts repeat; names do not).
+FIT_CACHE_LIMIT = 20_000
 
 
 class RowRefused(Exception):
@@ -62,6 +65,7 @@ class CardBuilder:
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
         self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
+        self._fitted: dict[tuple[int, str, str], FittedText] = {}
         self.chains: dict[tuple[str, ...], FontChain] = {}
         for page in template.pages:
             for field in page.fields:
@@ -78,7 +82,7 @@ class CardBuilder:
             for field in page.fields:
                 text = self.fields[(page_index, field.name)].fill(recipient, link)
                 try:
-                    fitted_fields.append(fit_text(text, field, self.chains[field.fonts]))
+                    fitted_fields.append(self._fit(page_index, field, text))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
                     raise self._refusal(
@@ -98,6 +102,16 @@ class CardBuilder:
                     raise self._refusal(recipient, None, f"QR code: {err}") from None
             pages.append(CardPage(tuple(fitted_fields), placement))
         return Card(recipient, link, tuple(pages))
+
+    def _fit(self, page_index: int, field: TextField, text: str) -> FittedText:
+        """Fit text, once per distinct text: greetings and senders repeat on every card."""
+        key = (page_index, field.name, text)
+        fitted = self._fitted.get(key)
+        if fitted is None:
+            fitted = fit_text(text, field, self.chains[field.fonts])
+            if len(self._fitted) < FIT_CACHE_LIMIT:
+                self._fitted[key] = fitted
+        return fitted
 
     def _refusal(
         self, recipient: Recipient, char: str | None, message: str, field_text: str | None = None

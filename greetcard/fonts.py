@@ -8,7 +8,7 @@ with reportlab under a stable name, so every card of a batch shares them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +57,9 @@ def load_font(path: Path, key: str = "") -> FontFace:
         ) from None
     pdfmetrics.registerFont(font)
     face = font.face
+    # reportlab slices every table out of the font file again for each subset it writes (the glyf
+    # table of a Japanese font is megabytes); the tables never change, so keep them.
+    face.get_table = lru_cache(maxsize=None)(face.get_table)
     return FontFace(
         key=key or path.stem,
         registered_name=registered_name,
@@ -74,12 +77,15 @@ class FontChain:
     """A field's fonts in order of preference; each character takes the first that has it."""
 
     faces: tuple[FontFace, ...]
+    _choice: dict[str, FontFace | None] = field(default_factory=dict, compare=False, repr=False)
 
     def face_for(self, char: str) -> FontFace | None:
-        for face in self.faces:
-            if face.has(char):
-                return face
-        return None
+        try:
+            return self._choice[char]
+        except KeyError:
+            face = next((face for face in self.faces if face.has(char)), None)
+            self._choice[char] = face
+            return face
 
     def missing(self, text: str) -> list[str]:
         """Characters of ``text`` that no font of the chain can draw, in order, once each."""

@@ -82,14 +82,30 @@ class QrPlacement:
         return make_symbol(self.link, self.spec.error_correction)
 
 
-@lru_cache(maxsize=4096)
+_SYMBOLS: dict[tuple[str, str], QrSymbol] = {}
+_SYMBOL_CACHE_LIMIT = 50_000
+
+
 def make_symbol(link: str, error_correction: str = "M") -> QrSymbol:
-    """Encode a link at the smallest version; identical links are encoded once per process."""
-    code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
-    code.add_data(link.encode("utf-8"))
-    code.make(fit=True)
-    matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
-    return QrSymbol(link, int(code.version), error_correction, matrix)
+    """Encode a link at the smallest version; each link is encoded once per process."""
+    key = (link, error_correction)
+    symbol = _SYMBOLS.get(key)
+    if symbol is None:
+        code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
+        code.add_data(link.encode("utf-8"))
+        code.make(fit=True)  # includes the ISO 18004 mask evaluation: the costly part
+        matrix = tuple(tuple(bool(cell) for cell in row) for row in code.get_matrix())
+        symbol = QrSymbol(link, int(code.version), error_correction, matrix)
+        remember_symbols([symbol])
+    return symbol
+
+
+def remember_symbols(symbols: list[QrSymbol]) -> None:
+    """Keep symbols made elsewhere (e.g. in worker processes) so they are not encoded again."""
+    if len(_SYMBOLS) + len(symbols) > _SYMBOL_CACHE_LIMIT:
+        _SYMBOLS.clear()
+    for symbol in symbols:
+        _SYMBOLS[(symbol.link, symbol.error_correction)] = symbol
 
 
 class ModulesTooSmall(Exception):
