@@ -163,7 +163,11 @@ def _line_number(where: str) -> int:
     return numbers[0] if numbers else 0
 
 
-def render_batch(options: RenderOptions, progress: Callable[[int], None] | None = None) -> RenderReport:
+#: Told (cards done so far, cards in all) after each card is written.
+Progress = Callable[[int, int], None]
+
+
+def render_batch(options: RenderOptions, progress: Progress | None = None) -> RenderReport:
     """Render one PDF per good row into ``options.out`` and write ``manifest.csv``."""
     started = time.perf_counter()
     prepared = prepare(
@@ -303,13 +307,14 @@ def _write_cards(
     names: Sequence[str],
     folder: Path,
     jobs: int,
-    progress: Callable[[int], None] | None,
+    progress: Progress | None,
     press: PressFile | None = None,
 ) -> dict[str, str]:
     """Render and write every card (and the press file); returns the failures by file name."""
     global _WORK
     workers = jobs or (os.cpu_count() or 1)
     failures: dict[str, str] = {}
+    done = 0
     fork_available = "fork" in multiprocessing.get_all_start_methods()
     if workers > 1 and len(cards) >= PARALLEL_THRESHOLD and fork_available:
         context = multiprocessing.get_context("fork")
@@ -325,8 +330,9 @@ def _write_cards(
                 for name, failure in pool.imap_unordered(_render_one, range(len(cards)), chunksize=8):
                     if failure:
                         failures[name] = failure
+                    done += 1
                     if progress:
-                        progress(1)
+                        progress(done, len(cards))
                 if press_result is not None:
                     name, failure = press_result.get()
                     if failure:
@@ -338,8 +344,9 @@ def _write_cards(
         _, failure = _render_and_write(renderer, [card], name, folder)
         if failure:
             failures[name] = failure
+        done += 1
         if progress:
-            progress(1)
+            progress(done, len(cards))
     if press is not None:
         name, failure = _render_and_write(renderer, cards, press.name, folder, press.title)
         if failure:

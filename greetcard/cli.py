@@ -171,17 +171,14 @@ def render(
         batch_file=batch_file,
         jobs=jobs,
     )
-    show_progress = not quiet and sys.stderr.isatty()
+    bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
-        if show_progress:
-            with click.progressbar(
-                length=_count_hint(recipients), label="Rendering cards", file=sys.stderr
-            ) as bar:
-                report = render_batch(options, progress=bar.update)
-        else:
-            report = render_batch(options)
+        report = render_batch(options, progress=bar)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
+    finally:
+        if bar is not None:
+            bar.close()
     if report.refused:
         click.echo(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused:", err=True)
         for message in report.refused:
@@ -483,14 +480,23 @@ def template_new(folder: Path, source: str | None) -> None:
     )
 
 
-def _count_hint(recipients: Path) -> int:
-    """A cheap row count for the progress bar (the real count comes after reading)."""
-    try:
-        if recipients.suffix.lower() == ".csv":
-            return max(1, recipients.read_bytes().count(b"\n") - 1)
-    except OSError:
-        pass
-    return 0
+class _ProgressBar:
+    """A click progress bar on stderr, opened once the number of cards is known."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Rendering cards", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -236,3 +236,15 @@ def test_batch_with_japanese_cp932_list(tmp_path: Path, run_cli: Callable[..., A
         assert squeeze(entry["company"]) in text
     text = page_text(next((tmp_path / "out").glob("2-*.pdf")))
     assert "髙橋 一郎 様" in text and "御中" not in text
+
+
+def test_progress_is_reported_up_to_the_number_of_cards(tmp_path: Path) -> None:
+    from greetcard.assets import bundled_template
+    from greetcard.batch import RenderOptions, render_batch
+
+    seen: list[tuple[int, int]] = []
+    report = render_batch(
+        RenderOptions(SAMPLE, bundled_template(), tmp_path / "out", jobs=1), progress=lambda *p: seen.append(p)
+    )
+    assert seen[-1] == (report.written, report.written) == (30, 30)
+    assert [done for done, _ in seen] == list(range(1, 31))
