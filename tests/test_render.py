@@ -244,7 +244,8 @@ def test_progress_is_reported_up_to_the_number_of_cards(tmp_path: Path) -> None:
 
     seen: list[tuple[int, int]] = []
     report = render_batch(
-        RenderOptions(SAMPLE, bundled_template(), tmp_path / "out", jobs=1), progress=lambda *p: seen.append(p)
+        RenderOptions(SAMPLE, bundled_template(), tmp_path / "out", jobs=1),
+        progress=lambda *p: seen.append(p),
     )
     assert seen[-1] == (report.written, report.written) == (30, 30)
     assert [done for done, _ in seen] == list(range(1, 31))
