@@ -49,6 +49,7 @@ class RenderOptions:
     bleed_mm: float | None = None
     crop_marks: bool | None = None
     batch_file: str | None = None
+    impose_sheet: str | None = None
     jobs: int = 0  # 0: one per CPU core
 
 
@@ -203,13 +204,18 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
     folder = prepare_output_folder(options.out)
     report.out = folder
     namer = FileNamer()
-    if options.batch_file:
-        namer.taken.add(_batch_name(options.batch_file).casefold())
+    for reserved in (
+        options.batch_file,
+        f"press-{options.impose_sheet}.pdf" if options.impose_sheet else None,
+    ):
+        if reserved:
+            namer.taken.add(_batch_name(reserved).casefold())
     names = [namer.name_for(card.recipient.id, card.recipient.company) for card in prepared.cards]
     press = None
-    if options.batch_file and prepared.cards:
+    batch_file = options.batch_file or (f"press-{options.impose_sheet}.pdf" if options.impose_sheet else None)
+    if batch_file and prepared.cards:
         title = f"{prepared.template.name} — {len(prepared.cards)} cards"
-        press = PressFile(_batch_name(options.batch_file), title)
+        press = PressFile(_batch_name(batch_file), title, options.impose_sheet)
     failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress, press)
     if press is not None and press.name not in failures:
         report.batch_file = folder / press.name
@@ -265,10 +271,18 @@ def _problem_text(problem: RowProblem) -> str:
 
 @dataclass(frozen=True)
 class PressFile:
-    """All cards as one multi-page PDF for the press: its file name and title."""
+    """All cards as one PDF for the press: file name, title, and the sheet when imposed n-up."""
 
     name: str
     title: str
+    sheet: str | None = None
+
+    def render(self, renderer: CardRenderer, cards: Sequence[Card]) -> bytes:
+        if self.sheet:
+            from .impose import impose
+
+            return impose(renderer, cards, self.sheet, self.title)
+        return renderer.render(cards, title=self.title)
 
 
 _WORK: tuple[CardRenderer, Sequence[Card], Sequence[str], Path] | None = None
@@ -281,19 +295,20 @@ def _encode(key: tuple[str, str]) -> QrSymbol:
 def _render_one(index: int) -> tuple[str, str | None]:
     assert _WORK is not None
     renderer, cards, names, folder = _WORK
-    return _render_and_write(renderer, [cards[index]], names[index], folder)
+    return _render_and_write(renderer, cards[index], names[index], folder)
 
 
 def _render_press(press: PressFile) -> tuple[str, str | None]:
     assert _WORK is not None
     renderer, cards, _, folder = _WORK
-    return _render_and_write(renderer, cards, press.name, folder, press.title)
+    return _write(folder, press.name, press.render(renderer, cards))
 
 
-def _render_and_write(
-    renderer: CardRenderer, cards: Sequence[Card], name: str, folder: Path, title: str | None = None
-) -> tuple[str, str | None]:
-    data = renderer.render(cards, title=title)
+def _render_and_write(renderer: CardRenderer, card: Card, name: str, folder: Path) -> tuple[str, str | None]:
+    return _write(folder, name, renderer.render([card]))
+
+
+def _write(folder: Path, name: str, data: bytes) -> tuple[str, str | None]:
     try:
         write_atomically(folder, name, data)
     except OSError as err:
@@ -341,14 +356,14 @@ def _write_cards(
             _WORK = None
         return failures
     for card, name in zip(cards, names, strict=True):
-        _, failure = _render_and_write(renderer, [card], name, folder)
+        _, failure = _render_and_write(renderer, card, name, folder)
         if failure:
             failures[name] = failure
         done += 1
         if progress:
             progress(done, len(cards))
     if press is not None:
-        name, failure = _render_and_write(renderer, cards, press.name, folder, press.title)
+        name, failure = _write(folder, press.name, press.render(renderer, cards))
         if failure:
             failures[name] = failure
     return failures

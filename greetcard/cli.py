@@ -122,6 +122,12 @@ def main() -> None:
     metavar="NAME.pdf",
     help="Also write all cards as one multi-page PDF (in the output folder) for the press.",
 )
+@click.option(
+    "--impose",
+    "impose_sheet",
+    type=click.Choice(["A4", "SRA4", "A3", "SRA3", "A3+"], case_sensitive=False),
+    help="Arrange the press file n-up on press sheets with crop marks (implies --batch).",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any row is refused.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
@@ -138,6 +144,7 @@ def render(
     crop_marks: bool | None,
     out: Path,
     batch_file: str | None,
+    impose_sheet: str | None,
     strict: bool,
     jobs: int,
     quiet: bool,
@@ -156,6 +163,7 @@ def render(
       greetcard render kunden.csv --out karten --url 'https://www.neujahrsgross-japan.de/?r={id}'
       greetcard render list.xlsx --profile screen --out mail
       greetcard render --batch press.pdf --profile print-marks
+      greetcard render --impose SRA3
     """
     options = RenderOptions(
         recipients=recipients,
@@ -169,6 +177,7 @@ def render(
         bleed_mm=bleed_mm,
         crop_marks=crop_marks,
         batch_file=batch_file,
+        impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None

@@ -113,45 +113,67 @@ class CardRenderer:
 
     def render(self, cards: Sequence[Card], title: str | None = None) -> bytes:
         """All pages of ``cards`` as one PDF document."""
-        buffer = io.BytesIO()
-        canvas = Canvas(
-            buffer,
-            pagesize=self.geometry.media_size,
-            invariant=1,
-            pageCompression=1,
-            pdfVersion=(1, 6) if self.profile.pdfx else None,
-            trimBox=self.geometry.trim_box,
-            bleedBox=self.geometry.bleed_box,
-            # A TrueType initial font keeps reportlab from adding an unembedded Helvetica.
-            initialFontName=self.initial_font,
-        )
-        document = canvas._doc
         first = cards[0].recipient if cards else None
-        canvas.setTitle(title or (first.company if first else self.template.name))
-        canvas.setAuthor(self.template.name)
-        canvas.setCreator("greetcard")
-        canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
-        linked: set[str] = set()
+        document_title = title or (first.company if first else self.template.name)
+        buffer = io.BytesIO()
+        canvas = self.new_canvas(
+            buffer, self.geometry.media_size, self.geometry.trim_box, self.geometry.bleed_box, document_title
+        )
         for card in cards:
-            for page_index, page in enumerate(card.pages):
-                artwork = self.artworks[page_index]
-                if artwork is not None:
-                    name = f"artwork{page_index + 1}"
-                    if name not in linked:
-                        link_into(document, artwork.objects, name)
-                        linked.add(name)
-                    self._draw_artwork(canvas, artwork, name)
-                if page.qr is not None:
-                    self._draw_qr(canvas, page.qr)
-                for fitted in page.fields:
-                    self._draw_text(canvas, fitted)
+            for page_index in range(len(card.pages)):
+                self.draw_page(canvas, card, page_index)
                 if self.profile.crop_marks:
                     self._draw_crop_marks(canvas)
                 canvas.showPage()
-        if self.profile.pdfx:
-            pdfx.make_pdfx4(canvas, title or (first.company if first else self.template.name))
-        canvas.save()
+        self.finish(canvas, document_title)
         return buffer.getvalue()
+
+    def new_canvas(
+        self,
+        buffer: io.BytesIO,
+        size: tuple[float, float],
+        trim_box: tuple[float, float, float, float],
+        bleed_box: tuple[float, float, float, float],
+        title: str,
+    ) -> Canvas:
+        """A canvas with this profile's PDF version, boxes and metadata."""
+        canvas = Canvas(
+            buffer,
+            pagesize=size,
+            invariant=1,
+            pageCompression=1,
+            pdfVersion=(1, 6) if self.profile.pdfx else None,
+            trimBox=trim_box,
+            bleedBox=bleed_box,
+            # A TrueType initial font keeps reportlab from adding an unembedded Helvetica.
+            initialFontName=self.initial_font,
+        )
+        canvas.setTitle(title)
+        canvas.setAuthor(self.template.name)
+        canvas.setCreator("greetcard")
+        canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
+        return canvas
+
+    def finish(self, canvas: Canvas, title: str) -> None:
+        """Add PDF/X-4 when the profile asks for it, and save."""
+        if self.profile.pdfx:
+            pdfx.make_pdfx4(canvas, title)
+        canvas.save()
+
+    def draw_page(self, canvas: Canvas, card: Card, page_index: int) -> None:
+        """One page of a card, in this renderer's page geometry; artwork is linked once per document."""
+        page = card.pages[page_index]
+        artwork = self.artworks[page_index]
+        if artwork is not None:
+            name = f"artwork{page_index + 1}"
+            document = canvas._doc
+            if not document.hasForm(name):
+                link_into(document, artwork.objects, name)
+            self._draw_artwork(canvas, artwork, name)
+        if page.qr is not None:
+            self._draw_qr(canvas, page.qr)
+        for fitted in page.fields:
+            self._draw_text(canvas, fitted)
 
     # -- drawing --------------------------------------------------------------
 
@@ -197,25 +219,40 @@ class CardRenderer:
         canvas.drawText(text)
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
-        left, bottom, right, top = self.geometry.trim_box
-        offset = self.geometry.bleed_pt + MARK_OFFSET_MM * PT_PER_MM
-        length = MARK_LENGTH_MM * PT_PER_MM
-        canvas.saveState()
-        canvas.setLineWidth(MARK_WIDTH_PT)
-        if self.profile.color_model == "cmyk":
-            ink = (1.0, 1.0, 1.0, 1.0) if self.profile.marks_ink == "registration" else (0.0, 0.0, 0.0, 1.0)
-            canvas.setStrokeColorCMYK(*ink)
-        else:
-            canvas.setStrokeColorRGB(0, 0, 0)
-        for x, y, dx, dy in (
-            (left, bottom, -1, -1),
-            (right, bottom, 1, -1),
-            (left, top, -1, 1),
-            (right, top, 1, 1),
-        ):
-            canvas.line(x + dx * offset, y, x + dx * (offset + length), y)
-            canvas.line(x, y + dy * offset, x, y + dy * (offset + length))
-        canvas.restoreState()
+        draw_crop_marks(
+            canvas,
+            self.geometry.trim_box,
+            self.geometry.bleed_pt + MARK_OFFSET_MM * PT_PER_MM,
+            MARK_LENGTH_MM * PT_PER_MM,
+            self.profile,
+        )
+
+
+def draw_crop_marks(
+    canvas: Canvas,
+    trim_box: tuple[float, float, float, float],
+    start_pt: float,
+    length_pt: float,
+    profile: PrintProfile,
+) -> None:
+    """Marks at the four trim corners, starting ``start_pt`` outside the trim (beyond the bleed)."""
+    left, bottom, right, top = trim_box
+    canvas.saveState()
+    canvas.setLineWidth(MARK_WIDTH_PT)
+    if profile.color_model == "cmyk":
+        ink = (1.0, 1.0, 1.0, 1.0) if profile.marks_ink == "registration" else (0.0, 0.0, 0.0, 1.0)
+        canvas.setStrokeColorCMYK(*ink)
+    else:
+        canvas.setStrokeColorRGB(0, 0, 0)
+    for x, y, dx, dy in (
+        (left, bottom, -1, -1),
+        (right, bottom, 1, -1),
+        (left, top, -1, 1),
+        (right, top, 1, 1),
+    ):
+        canvas.line(x + dx * start_pt, y, x + dx * (start_pt + length_pt), y)
+        canvas.line(x, y + dy * start_pt, x, y + dy * (start_pt + length_pt))
+    canvas.restoreState()
 
 
 def _pt(value: float) -> str:

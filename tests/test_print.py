@@ -142,3 +142,52 @@ def test_press_file_with_many_distinct_kanji_splits_subsets_with_unique_names(
     names = [f["name"] for f in fonts]
     assert len(names) == len(set(names))
     assert len(fonts) >= math.ceil(700 / 256)  # reportlab subsets hold 256 glyphs each
+
+
+def test_sheet_plans_fill_the_larger_orientation() -> None:
+    from greetcard.impose import ImpositionError, plan_sheet
+
+    a6 = plan_sheet("SRA3", (105, 148), 3)
+    assert (a6.columns, a6.rows, a6.per_sheet) == (2, 2, 4)
+    lang = plan_sheet("A3", (210, 99), 3)
+    assert lang.per_sheet == 3 and lang.sheet_mm == (297.0, 420.0)
+    with pytest.raises(ImpositionError, match="does not fit on A4"):
+        plan_sheet("A4", (210, 297), 3)
+    with pytest.raises(ImpositionError, match="unknown sheet 'B5'"):
+        plan_sheet("B5", (105, 148), 3)
+
+
+@pytest.mark.parametrize("sheet", ["SRA3", "A4"])
+def test_imposed_press_sheets_hold_every_card_once_with_marks_outside_the_bleed(
+    tmp_path: Path, run_cli: Callable[..., Any], template: Path, sheet: str
+) -> None:
+    from greetcard.impose import plan_sheet
+    from greetcard.template import load_template
+
+    out = render(run_cli, tmp_path / "out", "--impose", sheet, "--template", template)
+    press = out / f"press-{sheet}.pdf"
+    manifest = read_manifest(out)
+    model = load_template(template)
+    plan = plan_sheet(sheet, (model.width_mm, model.height_mm), model.bleed_mm)
+    reader = reader_for(press)
+    sheets = math.ceil(len(manifest) / plan.per_sheet) * len(model.pages)
+    assert len(reader.pages) == sheets
+    assert pdfx4_problems(press) == []
+    decoded = [code for page in decode_qr_codes(press, dpi=200) for code in page]
+    assert sorted(decoded) == sorted(entry["link"] for entry in manifest)
+    forms = {
+        ref.idnum
+        for page in reader.pages
+        for name, ref in page["/Resources"]["/XObject"].items()
+        if name.startswith("/FormXob.artwork")
+    }
+    assert len(forms) == len(model.pages)  # each page's artwork stored once for all sheets
+    first = colour_use(press, 0)
+    cells = [plan.cell_origin_mm(slot, mirrored=False) for slot in range(plan.per_sheet)]
+    assert len(first.strokes) == 8 * min(plan.per_sheet, len(manifest))
+    for (x0, y0), (x1, y1) in first.strokes:
+        for left, bottom in cells:
+            box = (left * MM, bottom * MM, (left + plan.cell_mm[0]) * MM, (bottom + plan.cell_mm[1]) * MM)
+            inside = box[0] + 0.01 < max(x0, x1) and min(x0, x1) < box[2] - 0.01
+            inside = inside and box[1] + 0.01 < max(y0, y1) and min(y0, y1) < box[3] - 0.01
+            assert not inside, "a crop mark reaches into a card's bleed"
