@@ -458,17 +458,32 @@ def _num(value: float) -> str:
 
 
 def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
+    from xml.etree import ElementTree
+
     from reportlab.graphics import renderPDF
     from svglib.svglib import svg2rlg
 
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as err:
+        line, column = err.position
+        raise TemplateError(
+            f"{path}:{line}:{column + 1}: the SVG is not well-formed XML ({err}) — save it again "
+            "from the design program"
+        ) from None
+    if any(element.tag.rsplit("}", 1)[-1] == "text" for element in root.iter()):
+        raise TemplateError(
+            f"{path}: the SVG contains text, which would be drawn in a substitute font — convert the "
+            "text to outlines (paths) in the design program"
+        )
     try:
         drawing = svg2rlg(str(path))
     except Exception as err:  # svglib raises many kinds on broken files
         raise TemplateError(
             f"{path}: cannot read the SVG artwork ({err}) — save it again as plain SVG"
         ) from None
-    if drawing is None:
-        raise TemplateError(f"{path}: cannot read the SVG artwork — save it again as plain SVG")
+    if drawing is None or not getattr(drawing, "contents", None):
+        raise TemplateError(f"{path}: the SVG artwork draws nothing — save it again as plain SVG")
     if cmyk:
         colour.convert_drawing_to_cmyk(drawing)
     buffer = io.BytesIO()
@@ -479,7 +494,7 @@ def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
 def _raster_to_pdf(
     path: Path, trim_mm: tuple[float, float], bleed_mm: float, to_cmyk: Callable[[Any], Any] | None
 ) -> tuple[bytes, float]:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
@@ -487,7 +502,8 @@ def _raster_to_pdf(
     try:
         image = Image.open(path)
         image.load()
-    except (UnidentifiedImageError, OSError) as err:
+        image = ImageOps.exif_transpose(image)  # cameras and phones store rotation in EXIF
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as err:
         raise TemplateError(f"{path}: cannot read the image ({err}) — save it again as PNG or JPEG") from None
     width_px, height_px = image.size
     with_bleed = (trim_mm[0] + 2 * bleed_mm, trim_mm[1] + 2 * bleed_mm)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cards import Card, CardBuilder, RowRefused
-from .errors import Location, TemplateError, located
+from .errors import Location, OutputError, TemplateError, located
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -201,7 +201,7 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         report.written_nothing = True
         report.seconds = time.perf_counter() - started
         return report
-    folder = prepare_output_folder(options.out)
+    folder = prepare_output_folder(options.out, MANIFEST_NAME)
     report.out = folder
     namer = FileNamer()
     for reserved in (
@@ -248,7 +248,12 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             )
         )
     report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]
-    write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
+    try:
+        write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
+    except OSError as err:
+        raise OutputError(
+            f"{folder / MANIFEST_NAME}: cannot write the manifest ({err.strerror or err})"
+        ) from None
     report.seconds = time.perf_counter() - started
     return report
 
@@ -313,6 +318,8 @@ def _write(folder: Path, name: str, data: bytes) -> tuple[str, str | None]:
         write_atomically(folder, name, data)
     except OSError as err:
         return name, f"could not write {name}: {err.strerror or err}"
+    except OutputError as err:
+        return name, str(err)
     return name, None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import Location, located
+from .errors import LinkError, Location, located
 from .filling import CompiledField, compile_fields
 from .fonts import FontChain, load_font
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
@@ -58,12 +58,18 @@ class CardBuilder:
         self.columns = list(recipients.columns)
         pattern = link if link is not None else template.link
         if not pattern:
-            from .errors import LinkError
-
             raise LinkError(
                 f'{template.file}: the template has no link — add link = "https://…" or pass --url'
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
+        if not self.link_pattern.columns:
+            # One link for every card: if it cannot fit, that is the template's problem, not each row's.
+            for page in template.pages:
+                if page.qr is not None:
+                    try:
+                        place_symbol(check_link(pattern), page.qr)
+                    except ModulesTooSmall as err:
+                        raise LinkError(f"{template.file}: QR code: {err}") from None
         self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
         self._fitted: dict[tuple[int, str, str], FittedText] = {}
         self.chains: dict[tuple[str, ...], FontChain] = {}

@@ -15,7 +15,7 @@ import click
 
 from .assets import bundled_template
 from .batch import RenderOptions, render_batch
-from .errors import GreetcardError
+from .errors import GreetcardError, OutputError
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -303,29 +303,42 @@ def _print_findings(findings: list[Any]) -> None:
 
 
 def _pick_card(prepared: Any, row_id: str | None, row_number: int | None) -> Any:
-    """The card a designer asked for (by --id or --row), else the first one."""
+    """The card a designer asked for (by --id or --row), else the first good one."""
+    if row_id is None and row_number is None:
+        if not prepared.cards:
+            raise click.ClickException("no row of the list can become a card — run 'greetcard check'")
+        return prepared.cards[0]
     recipients = prepared.recipients.recipients
     if row_id is not None:
         chosen = [r for r in recipients if r.id == row_id]
         if not chosen:
             raise click.ClickException(f"no row with id {row_id!r} in {prepared.recipients.path}")
-    elif row_number is not None:
+    else:
         chosen = [r for r in recipients if r.row_number == row_number]
         if not chosen:
-            refused = [p for p in prepared.problems if p.location.line and row_number]
             raise click.ClickException(
-                f"row {row_number} is not among the {len(recipients)} readable rows"
-                + (f" ({len(refused)} were refused)" if refused else "")
+                f"row {row_number} is not a readable row of {prepared.recipients.path} "
+                f"({len(recipients)} readable rows) — see 'greetcard check'"
             )
-    else:
-        chosen = recipients[:1]
-        if not chosen:
-            raise click.ClickException("the list has no readable rows")
     for card in prepared.cards:
         if card.recipient is chosen[0]:
             return card
     reason = next((str(p) for p in prepared.problems if p.row_id == chosen[0].id), "it was refused")
     raise click.ClickException(f"that row cannot become a card: {reason}")
+
+
+def _write_beside(output: Path, data: bytes) -> Path:
+    """Write a preview or proof file atomically, turning file-system trouble into one clear error."""
+    from .output import write_atomically
+
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return write_atomically(folder, output.name, data)
+    except OSError as err:
+        raise OutputError(
+            f"{output}: cannot write here ({err.strerror or err}) — choose another -o"
+        ) from None
 
 
 @main.command()
@@ -368,7 +381,6 @@ def preview(
       greetcard preview kunden.csv --template mein-design --id JP010 -o longest.png
     """
     from .batch import prepare
-    from .output import write_atomically
     from .preview import card_pages_png, preview_output_path, write_png
 
     try:
@@ -385,9 +397,7 @@ def preview(
         )
         card = _pick_card(prepared, row_id, row_number)
         image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
-        folder = output.parent if str(output.parent) else Path(".")
-        folder.mkdir(parents=True, exist_ok=True)
-        written = write_atomically(folder, output.name, write_png(image, dpi))
+        written = _write_beside(output, write_png(image, dpi))
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
@@ -430,7 +440,6 @@ def proof(
       greetcard proof kunden.xlsx --template mein-design -o proof.pdf
     """
     from .batch import prepare
-    from .output import write_atomically
     from .proof import proof_sheet, worst_cases
 
     try:
@@ -447,9 +456,7 @@ def proof(
         cases = worst_cases(prepared.cards)
         title = f"Proof · {prepared.template.name} · {recipients.name} · profile {prepared.profile.name}"
         data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
-        folder = output.parent if str(output.parent) else Path(".")
-        folder.mkdir(parents=True, exist_ok=True)
-        written = write_atomically(folder, output.name, data)
+        written = _write_beside(output, data)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)

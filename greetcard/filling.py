@@ -41,7 +41,14 @@ class CompiledField:
         context.update(recipient.values)
         context["link"] = link
         context["link_text"] = link_text(link)
-        return template.render(context).strip()
+        try:
+            return template.render(context).strip()
+        except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, AttributeError) as err:
+            # A template that only fails on real data (e.g. {{ company / 2 }}) is still the template's fault.
+            raise TemplateError(
+                f"{self.field.where}: field '{self.field.name}' cannot be filled ({type(err).__name__}: "
+                f"{err}) — use plain {{{{ column }}}} values, if/else and simple filters"
+            ) from None
 
 
 def link_text(link: str) -> str:

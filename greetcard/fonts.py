@@ -8,6 +8,7 @@ with reportlab under a stable name, so every card of a batch shares them.
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -50,7 +51,8 @@ def load_font(path: Path, key: str = "") -> FontFace:
     registered_name = f"{path.stem}-{digest}"
     try:
         font = TTFont(registered_name, str(path), shapable=False, asciiReadable=False)
-    except (TTFError, OSError, ValueError, KeyError, IndexError) as err:
+    except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
+        # A truncated or damaged file fails deep inside reportlab's parser in many ways.
         raise TemplateError(
             f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
             "that allows embedding"

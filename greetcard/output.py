@@ -77,24 +77,57 @@ class FileNamer:
         return f"{candidate}.pdf"
 
 
-def prepare_output_folder(folder: Path) -> Path:
-    """Create the folder if needed and clear partial files an interrupted run left behind."""
+def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
+    """Create the folder if needed; clear partial files and the cards of the previous run.
+
+    Cards an earlier run listed in its manifest are removed, so a folder never mixes
+    last run's cards (perhaps for recipients since deleted) with this run's.
+    """
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: exists and is not a folder — choose another --out")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputError(f"{folder}: cannot create the output folder ({err.strerror})") from None
+    manifest = folder / manifest_name
+    if manifest.exists() and not manifest.is_file():
+        raise OutputError(f"{manifest}: is not a file — remove it or choose another --out")
     for leftover in folder.glob(TEMP_PREFIX + "*"):
         leftover.unlink(missing_ok=True)
+    for name in previous_cards(manifest):
+        card = folder / name
+        if card.suffix.lower() == ".pdf" and card.parent == folder and (card.is_file() or card.is_symlink()):
+            card.unlink()
     return folder.resolve()
 
 
+def previous_cards(manifest: Path) -> list[str]:
+    """File names a previous run's manifest lists (nothing if there is none or it is not ours)."""
+    try:
+        text = manifest.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return []
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or tuple(rows[0]) != MANIFEST_FIELDS:
+        return []
+    names = []
+    for row in rows[1:]:
+        name = row[2] if len(row) > 2 else ""
+        if name and name == safe_stem(name[:-4]) + ".pdf":
+            names.append(name)
+    return names
+
+
 def write_atomically(folder: Path, name: str, data: bytes) -> Path:
-    """Write ``data`` as ``folder/name`` via a temporary file and a rename."""
-    target = (folder / name).resolve()
-    if target.parent != folder.resolve() or name in ("", ".", ".."):
+    """Write ``data`` as ``folder/name`` via a temporary file and a rename.
+
+    The rename replaces whatever has that name, a symbolic link included (never its target).
+    """
+    if name in ("", ".", "..") or "/" in name or "\\" in name or "\x00" in name:
         raise OutputError(f"refusing to write {name!r}: it would land outside {folder}")
+    if (folder / name).is_dir():
+        raise OutputError(f"{folder / name}: is a folder — remove it or choose another name")
+    target = folder / name
     descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     try:
         os.chmod(temporary, 0o666 & ~_UMASK)

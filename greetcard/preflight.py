@@ -190,17 +190,6 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         )
                     )
                     break
-        if page.qr is not None and page.qr.module_mm < page.qr.spec.min_module_mm:
-            findings.append(
-                Finding(
-                    ERROR,
-                    where,
-                    f"QR modules are {page.qr.module_mm:.2f} mm",
-                    recipient.id,
-                    recipient.company,
-                    "qr",
-                )
-            )
     return findings
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import qrcode
 import qrcode.constants
+from qrcode.exceptions import DataOverflowError
 
 from .errors import LinkError
 from .template import QrSpec
@@ -82,6 +83,10 @@ class QrPlacement:
         return make_symbol(self.link, self.spec.error_correction)
 
 
+class ModulesTooSmall(Exception):
+    """The QR box cannot hold this link with phone-readable modules."""
+
+
 _SYMBOLS: dict[tuple[str, str], QrSymbol] = {}
 _SYMBOL_CACHE_LIMIT = 50_000
 
@@ -108,16 +113,18 @@ def remember_symbols(symbols: list[QrSymbol]) -> None:
         _SYMBOLS[(symbol.link, symbol.error_correction)] = symbol
 
 
-class ModulesTooSmall(Exception):
-    """The QR box cannot hold this link with phone-readable modules."""
-
-
 @lru_cache(maxsize=4096)
 def smallest_version(link: str, error_correction: str = "M") -> int:
     """The QR version ``link`` needs, without building the matrix (no mask search)."""
     code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
     code.add_data(link.encode("utf-8"))
-    return int(code.best_fit())
+    try:
+        return int(code.best_fit())
+    except (ValueError, DataOverflowError):
+        raise ModulesTooSmall(
+            f"the link is {len(link.encode('utf-8'))} bytes, more than a QR code at level "
+            f"{error_correction} holds — use a shorter link"
+        ) from None
 
 
 def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
@@ -141,7 +148,11 @@ def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
 
 def check_link(link: str, what: str = "link") -> str:
     """Accept only absolute http(s) links with a host; return the link unchanged."""
-    parsed = urllib.parse.urlsplit(link)
+    try:
+        parsed = urllib.parse.urlsplit(link)
+        parsed.port  # noqa: B018 — raises for a malformed host:port
+    except ValueError as err:
+        raise LinkError(f"{what} {link!r} is not a valid address ({err})") from None
     if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
         raise LinkError(
             f"{what} {link!r} is not an http(s) link — give a full address such as "
@@ -182,12 +193,11 @@ class LinkPattern:
                     f"(columns: {', '.join(sorted(available_columns))})"
                 )
             columns.append(name)
-        # Check the shape with harmless sample values: scheme and host must not come from data.
-        check_link(pattern.format(**{name: "x" for name in columns}))
-        scheme_and_host = urllib.parse.urlsplit(pattern.format(**{name: "x" for name in columns}))
-        if "{" in f"{scheme_and_host.scheme}://{scheme_and_host.netloc}" or any(
-            f"{{{name}}}" in pattern.split("/", 3)[2] for name in columns if len(pattern.split("/", 3)) > 2
-        ):
+        # Check the shape with a marker for every value: scheme and host must not come from data.
+        marker = "greetcardplaceholder"
+        sample = check_link(pattern.format(**{name: marker for name in columns}))
+        parts = urllib.parse.urlsplit(sample)
+        if marker in parts.scheme or marker in parts.netloc:
             raise LinkError(f"link {pattern!r}: placeholders may stand in the path or query, not the host")
         return cls(pattern, tuple(columns))
 

@@ -59,8 +59,11 @@ HEADER_ALIASES = {
 }
 
 DELIMITERS = (";", ",", "\t")
+#: The csv module's default field limit (128 KiB) is too small for pasted notes; this is generous.
+MAX_FIELD_CHARACTERS = 1_000_000
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARACTERS))
 #: Tried in this order when no --encoding is given (a BOM always wins).
-CANDIDATE_ENCODINGS = ("utf-8", "cp932", "cp1252")
+CANDIDATE_ENCODINGS = ("utf-8", "cp932", "cp1252", "mac_roman")
 _ALLOWED_CONTROLS = {"\n"}
 #: Format characters that are legitimate inside names (joiners for scripts, not tricks).
 _ALLOWED_FORMAT_CHARS = {"\u200c", "\u200d"}
@@ -145,10 +148,13 @@ def read_recipients(
     else:
         data = path.read_bytes()
         text, used_encoding = decode_list(data, path, encoding)
-        used_delimiter = delimiter if delimiter is not None else detect_delimiter(text)
         if delimiter is not None and len(delimiter) != 1:
             raise RecipientsError(f"--delimiter must be one character, got {delimiter!r}")
+        text, excel_delimiter = _strip_separator_line(text)
+        used_delimiter = delimiter or excel_delimiter or detect_delimiter(text)
         raw_rows = list(_csv_rows(text, used_delimiter, path))
+        if excel_delimiter:  # keep line numbers true to the file
+            raw_rows = [_RawRow(r.cells, r.line + 1, r.unsaved_formulas) for r in raw_rows]
     result = _build_list(path, raw_rows, default_language)
     result.encoding, result.delimiter = used_encoding, used_delimiter
     return result
@@ -181,22 +187,38 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
                         "— re-export it from Excel as 'CSV UTF-8'",
                     )
                 ) from None
-    decoded: list[tuple[float, str, str]] = []
-    for codec in CANDIDATE_ENCODINGS:
+    if data.startswith(b"PK\x03\x04"):
+        raise RecipientsError(
+            f"{path}: this is an Excel workbook, not CSV text — rename it to .xlsx (or export CSV from Excel)"
+        )
+    nul_share = data[:4000].count(0) / max(len(data[:4000]), 1)
+    if nul_share > 0.2:  # UTF-16 without a byte-order mark: every other byte of Latin text is NUL
+        codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError:
+            raise RecipientsError(
+                f"{path}: this looks like UTF-16 text without a byte-order mark but does not decode — "
+                "re-export it from Excel as 'CSV UTF-8'"
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"  # valid UTF-8 with non-ASCII is practically never an accident
+    except UnicodeDecodeError:
+        pass
+    decoded: list[tuple[float, int, str, str]] = []
+    for rank, codec in enumerate(CANDIDATE_ENCODINGS[1:]):
         try:
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        if codec == "utf-8":
-            return text, codec  # valid UTF-8 with non-ASCII is practically never an accident
-        decoded.append((_implausibility(text), codec, text))
+        decoded.append((_implausibility(text, codec), rank, codec, text))
     if not decoded:
         raise RecipientsError(
             f"{path}: the text is neither UTF-8, cp932 (Japanese Excel) nor cp1252 (German Excel) — "
-            "pass the encoding with --encoding, e.g. --encoding mac_roman"
+            "pass the encoding with --encoding, e.g. --encoding latin-1"
         )
-    decoded.sort(key=lambda item: item[0])
-    _, codec, text = decoded[0]
+    decoded.sort(key=lambda item: item[:2])
+    _, _, codec, text = decoded[0]
     return text, codec
 
 
@@ -210,40 +232,64 @@ def _python_codec(encoding: str, path: Path) -> str:
     return "utf-8-sig" if codec.replace("_", "-").lower() in ("utf-8", "utf8") else codec
 
 
-_COMMON_LATIN = "ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏï"
-_COMMON_PUNCTUATION = "–—‘’‚“”„…€•™"
+_COMMON_LATIN = set("ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏïÅåØøÆæ")
+_COMMON_SYMBOLS = set("–—‘’‚“”„…€•™§°©®«»·²³µ×")
+#: Japanese company names nearly always hold kana or one of these.
+_COMMON_KANJI = set("株式会社有限合同資団法人本店支部課長様御中")
 
 
-def _implausibility(text: str) -> float:
-    """Score how unlikely a decoding is: odd characters per character of text.
+def _implausibility(text: str, codec: str) -> float:
+    """How unlikely a decoding is: odd characters per non-ASCII character.
 
-    cp1252 bytes of German text often decode as cp932 half-width katakana, and
+    cp1252 bytes of German text often decode as cp932 kanji sitting inside
+    Latin words ("Bäckerei" → "B臘kerei") or as half-width katakana, and
     cp932 bytes decode as cp1252 accented gibberish; both show up here.
     """
     odd = 0.0
     letters = 0
-    for char in text:
+    japanese = any(0x3040 <= ord(c) <= 0x30FF or c in _COMMON_KANJI for c in text)
+    for index, char in enumerate(text):
         code = ord(char)
         if code < 128:
             continue
         letters += 1
+        category = unicodedata.category(char)
         if 0xFF61 <= code <= 0xFF9F:  # half-width katakana: rare in real lists
             odd += 1
-        elif 0x80 <= code <= 0x9F or unicodedata.category(char) in ("Co", "Cn"):
+        elif 0x80 <= code <= 0x9F or category in ("Co", "Cn"):
             odd += 2
-        elif (0xC0 <= code <= 0xFF and char not in _COMMON_LATIN) or (
-            0x2000 <= code <= 0x2BFF and char not in _COMMON_PUNCTUATION
+        elif category == "Lo" and codec == "cp932":
+            before = text[index - 1] if index else ""
+            after = text[index + 1] if index + 1 < len(text) else ""
+            if (before.isascii() and before.isalpha()) and (after.isascii() and after.isalpha()):
+                odd += 2  # a kanji in the middle of a Latin word
+            elif not japanese:
+                odd += 1  # kanji, but not one kana or company word in the whole file
+        elif (
+            char not in _COMMON_LATIN
+            and char not in _COMMON_SYMBOLS
+            and ((code < 0x2000 and category != "Lo") or 0x2000 <= code <= 0x2BFF)
         ):
             odd += 0.5
     return odd / max(letters, 1)
 
 
 def _position_of(data: bytes, offset: int) -> tuple[int, int]:
-    """Line and column (1-based) of a byte offset, for decode errors."""
-    before = data[:offset]
+    """Line and column (1-based) of a byte offset, for decode errors (LF, CRLF or CR lines)."""
+    before = data[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     line = before.count(b"\n") + 1
-    column = offset - (before.rfind(b"\n") + 1) + 1
+    column = len(before) - (before.rfind(b"\n") + 1) + 1
     return line, column
+
+
+def _strip_separator_line(text: str) -> tuple[str, str | None]:
+    """Excel's optional first line ``sep=;`` names the delimiter; it is not the header."""
+    body = text.removeprefix("\ufeff")
+    first, _, rest = body.partition("\n")
+    first = first.rstrip("\r")
+    if first.lower().startswith("sep=") and len(first) == 5:
+        return rest, first[4]
+    return text, None
 
 
 def detect_delimiter(text: str) -> str:
@@ -284,58 +330,78 @@ def _csv_rows(text: str, delimiter: str, path: Path) -> Iterator[_RawRow]:
         except StopIteration:
             return
         except csv.Error as err:
-            raise RecipientsError(
-                located(
-                    Location(path, reader.line_num),
-                    f"cannot read this line as CSV ({err}) — a quoted field needs its closing "
-                    'quote, and a quote inside a quoted field is written twice ("")',
+            if "field larger than field limit" in str(err):
+                advice = f"a field is longer than {MAX_FIELD_CHARACTERS:,} characters — shorten it"
+            else:
+                advice = (
+                    "a quoted field that starts here has no closing quote, or a quote inside a "
+                    'quoted field is not written twice ("")'
                 )
+            raise RecipientsError(
+                located(Location(path, line), f"cannot read this as CSV ({err}): {advice}")
             ) from None
         yield _RawRow(cells, line)
         line = reader.line_num + 1
 
 
 def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
-    import datetime as _dt
     import zipfile
+    from xml.etree.ElementTree import ParseError
 
     import openpyxl
 
+    broken = (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, IndexError, TypeError)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+    except broken as err:
         raise RecipientsError(
             f"{path}: cannot open the workbook ({err}) — save it again from Excel as .xlsx"
         ) from None
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        formula_rows = formulas.worksheets[0].iter_rows(values_only=True)
-        for number, (row, formula_row) in enumerate(zip(rows, formula_rows, strict=False), start=1):
+        sheet, formula_sheet = workbook.worksheets[0], formulas.worksheets[0]
+        # The stored sheet size can be wrong (files written by other programs); read every row.
+        sheet.reset_dimensions()
+        formula_sheet.reset_dimensions()
+        rows = zip(sheet.iter_rows(), formula_sheet.iter_rows(values_only=True), strict=False)
+        for number, (row, formula_row) in enumerate(rows, start=1):
             cells: list[str] = []
             unsaved: list[int] = []
-            for index, value in enumerate(row):
+            for index, cell in enumerate(row):
+                value = getattr(cell, "value", None)
                 if value is None:
                     formula = formula_row[index] if index < len(formula_row) else None
                     if isinstance(formula, str) and formula.startswith("="):
                         unsaved.append(index)
                     cells.append("")
-                elif isinstance(value, bool):
-                    cells.append("TRUE" if value else "FALSE")
-                elif isinstance(value, float) and value.is_integer():
-                    cells.append(str(int(value)))
-                elif isinstance(value, _dt.datetime):
-                    cells.append(
-                        value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
-                    )
-                elif isinstance(value, _dt.date):
-                    cells.append(value.isoformat())
                 else:
-                    cells.append(str(value))
+                    cells.append(_cell_text(value, getattr(cell, "number_format", "General")))
             yield _RawRow(cells, number, tuple(unsaved))
+    except broken as err:
+        raise RecipientsError(
+            f"{path}: the workbook is damaged ({err}) — save it again from Excel as .xlsx"
+        ) from None
     finally:
         workbook.close()
         formulas.close()
+
+
+def _cell_text(value: object, number_format: str) -> str:
+    """A cell as the sheet shows it: whole numbers without .0, zero-padded codes kept, ISO dates."""
+    import datetime as _dt
+
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and float(value).is_integer():
+        digits = str(int(value))
+        if number_format and set(number_format) == {"0"}:  # e.g. postcode format "00000"
+            return digits.zfill(len(number_format))
+        return digits
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def clean_value(value: str) -> str:
@@ -384,6 +450,13 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
     while columns and not columns[-1]:
         columns.pop()  # Excel pads rows with empty separators
     _check_header(path, header_row.line, columns)
+    if len(rows) == 1:
+        raise RecipientsError(
+            located(
+                Location(path, header_row.line),
+                "the list has a header but no rows — add the recipients below it",
+            )
+        )
     result = RecipientList(path=path, columns=[c for c in columns if c])
     for column in ("id", "language"):
         if column not in result.columns:
@@ -453,6 +526,27 @@ def _build_recipient(
         column = columns.index(column_name) + 1 if column_name in columns else None
         return RowProblem(Location(path, raw.line, column), message, row_id, company)
 
+    for index, cell in enumerate(cells[: len(columns)]):
+        if not columns[index] and cell.strip():
+            return RowProblem(
+                Location(path, raw.line, index + 1),
+                f"column {index + 1} has no name in the header but holds {cell.strip()[:30]!r} — "
+                "name the column in the header row, or clear it",
+                row_id,
+                company,
+            )
+    delimiter_in_break = [
+        name for name, value in values.items() if "\n" in value and any(d in value for d in DELIMITERS)
+    ]
+    if delimiter_in_break:
+        name = delimiter_in_break[0]
+        return RowProblem(
+            Location(path, raw.line, columns.index(name) + 1),
+            f"{name} holds a line break and a delimiter, so a quote is probably missing and rows "
+            f"have run together — check the quotes from line {raw.line} on",
+            row_id,
+            company,
+        )
     if raw.unsaved_formulas:
         index = raw.unsaved_formulas[0]
         name = columns[index] if index < len(columns) and columns[index] else f"column {index + 1}"

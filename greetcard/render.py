@@ -46,8 +46,8 @@ class PageGeometry:
 
     @classmethod
     def for_profile(cls, template: CardTemplate, profile: PrintProfile) -> PageGeometry:
+        # Marks start MARK_OFFSET_MM outside the bleed; the sheet reaches 1 mm beyond their ends.
         margin_mm = MARK_OFFSET_MM + MARK_LENGTH_MM + 1 if profile.crop_marks else 0.0
-        margin_mm = max(0.0, margin_mm - profile.bleed_mm) if profile.crop_marks else 0.0
         return cls(
             template.width_mm * PT_PER_MM,
             template.height_mm * PT_PER_MM,

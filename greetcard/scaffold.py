@@ -26,12 +26,12 @@ def source_template(name_or_path: str | None) -> Path:
 
 
 def new_template(target: Path, source: Path) -> Path:
-    """Copy ``source`` (template file and artwork; fonts stay shared) into a new folder ``target``."""
+    """Copy the template folder ``source`` (with its artwork and own fonts) into a new folder."""
     load_template(source)  # never hand out a broken starting point
-    if target.exists() and any(target.iterdir()):
-        raise TemplateError(f"{target}: the folder exists and is not empty — choose a new folder")
-    target.mkdir(parents=True, exist_ok=True)
-    for item in sorted(source.iterdir()):
-        if item.is_file() and item.suffix.lower() != ".ttf":
-            shutil.copy2(item, target / item.name)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise TemplateError(f"{target}: exists and is not an empty folder — choose a new folder")
+    try:
+        shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    except OSError as err:
+        raise TemplateError(f"{target}: cannot create the template here ({err})") from None
     return target / TEMPLATE_FILE

@@ -8,6 +8,7 @@ dataclasses in millimetres and points.  Nothing here draws.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ FIELD_KINDS = ("text", "address")
 DIN5008_FORM_B_ADDRESS_MM = (20.0, 62.7, 85.0, 27.3)
 DIN5008_MAX_LINES = 6
 DIN5008_MIN_SIZE_PT = 8.0
+MIN_QR_SIZE_MM = 10.0
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ class CardTemplate:
 
 # --- reading -----------------------------------------------------------------
 
-_TOP_KEYS = {"name", "default_language", "link", "card", "fonts", "pages", "profiles", "version"}
+_TOP_KEYS = {"name", "default_language", "link", "card", "fonts", "pages", "profiles"}
 _CARD_KEYS = {"width_mm", "height_mm", "bleed_mm", "safe_margin_mm"}
 _FONT_KEYS = {"file"}
 _PAGE_KEYS = {"artwork", "fields", "qr"}
@@ -219,12 +221,19 @@ def load_template(folder: Path | str) -> CardTemplate:
     folder = Path(folder)
     file = folder if folder.is_file() else folder / TEMPLATE_FILE
     folder = file.parent
-    if not file.exists():
+    if not file.is_file():
         raise TemplateError(
             f"{file}: no template file — a template is a folder with {TEMPLATE_FILE}; "
             "create one with 'greetcard template new DIR'"
         )
-    text = file.read_text(encoding="utf-8-sig")
+    if file.suffix.lower() != ".toml":
+        raise TemplateError(f"{file}: not a template file — pass the template folder (with {TEMPLATE_FILE})")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TemplateError(
+            f"{file}: byte {err.start} is not UTF-8 — save the template file as UTF-8"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -283,7 +292,7 @@ class _TemplateReader:
                 raise self.fail(path, f"missing key {key!r} — add e.g. {key} = 10")
             return default
         value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise self.fail((*path, key), f"must be a number, got {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail((*path, key), f"must be at least {minimum}, got {value}")
@@ -313,6 +322,16 @@ class _TemplateReader:
             )
         return value
 
+    def whole_number(
+        self, table: dict[str, Any], key: str, path: tuple[str | int, ...], default: int, minimum: int
+    ) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail((*path, key), f"must be a whole number, got {value!r}")
+        if value < minimum:
+            raise self.fail((*path, key), f"must be at least {minimum}, got {value}")
+        return value
+
     def boolean(self, table: dict[str, Any], key: str, path: tuple[str | int, ...], default: bool) -> bool:
         value = table.get(key, default)
         if not isinstance(value, bool):
@@ -326,7 +345,9 @@ class _TemplateReader:
         if (
             not isinstance(value, list)
             or len(value) != count
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
+            )
         ):
             example = {4: "[10, 20, 80, 15]", 3: "[35, 90, 30]"}.get(count, "[…]")
             raise self.fail((*path, key), f"must be a list of {count} numbers in mm, e.g. {example}")
@@ -388,11 +409,17 @@ class _TemplateReader:
                     f"font file {file_name!r} not found in {self.folder} or the bundled fonts — "
                     "put the .ttf file into the template folder",
                 )
-            if resolved.suffix.lower() not in (".ttf", ".ttc"):
+            with resolved.open("rb") as handle:
+                signature = handle.read(4)
+            if signature == b"OTTO":
                 raise self.fail(
                     (*path, "file"),
-                    f"{file_name!r} is not a TrueType file — use a .ttf font (CFF-based .otf "
-                    "fonts cannot be embedded)",
+                    f"{file_name!r} has PostScript (CFF) outlines, which cannot be embedded — use the "
+                    "TrueType (.ttf) version of the font",
+                )
+            if signature not in (b"\x00\x01\x00\x00", b"true", b"ttcf"):
+                raise self.fail(
+                    (*path, "file"), f"{file_name!r} is not a TrueType font file — use a .ttf font"
                 )
             fonts[name] = FontSpec(name, resolved)
         return fonts
@@ -421,6 +448,12 @@ class _TemplateReader:
             table = self.table(page["qr"], qr_path)
             self.check_keys(table, _QR_KEYS, qr_path)
             x, y, size = self.numbers(table, "box_mm", qr_path, 3)
+            if size < MIN_QR_SIZE_MM:
+                raise self.fail(
+                    (*qr_path, "box_mm"),
+                    f"a {size:g} mm QR code is too small to scan — give at least {MIN_QR_SIZE_MM:g} mm "
+                    "(25–30 mm for phones at arm's length)",
+                )
             qr = QrSpec(
                 x,
                 y,
@@ -428,8 +461,8 @@ class _TemplateReader:
                 error_correction=self.string(
                     table, "error_correction", qr_path, default="M", choices=ERROR_CORRECTION_LEVELS
                 ),
-                quiet_zone_modules=int(
-                    self.number(table, "quiet_zone_modules", qr_path, default=4, minimum=4)
+                quiet_zone_modules=self.whole_number(
+                    table, "quiet_zone_modules", qr_path, default=4, minimum=4
                 ),
                 min_module_mm=self.number(table, "min_module_mm", qr_path, default=0.4, minimum=0.1),
                 where=f"{self.file}:{self._line_of(qr_path) or ''}".rstrip(":"),
@@ -478,7 +511,7 @@ class _TemplateReader:
         text = self.read_text(spec, path, kind)
         max_lines: int | None = None
         if "max_lines" in spec:
-            max_lines = int(self.number(spec, "max_lines", path, minimum=1))
+            max_lines = self.whole_number(spec, "max_lines", path, default=1, minimum=1)
         elif kind == "address":
             max_lines = DIN5008_MAX_LINES
         return TextField(
@@ -528,6 +561,9 @@ class _TemplateReader:
             and len(value) == 4
             and all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100 for v in value)
         ):
+            if all(v <= 1 for v in value) and any(0 < v < 1 for v in value):
+                percent = [round(v * 100) for v in value]
+                raise self.fail(path, f"CMYK values are percentages from 0 to 100 — did you mean {percent}?")
             return Color(cmyk=tuple(float(v) / 100 for v in value))  # type: ignore[arg-type]
         raise self.fail(
             path,

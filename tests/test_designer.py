@@ -251,7 +251,7 @@ def test_template_new_copies_a_working_template(tmp_path: Path, run_cli: Callabl
     assert (folder / "template.toml").is_file() and (folder / "front.svg").is_file()
     assert load_template(folder).name == "DIN lang 2027 — Winter"
     again = run_cli("template", "new", folder)
-    assert again.exit_code == 1 and "exists and is not empty" in again.stderr
+    assert again.exit_code == 1 and "exists and is not an empty folder" in again.stderr
 
 
 def test_every_command_has_help_with_examples(run_cli: Callable[..., Any]) -> None:
