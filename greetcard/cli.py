@@ -6,23 +6,21 @@ on stderr and exit code 1; rows that were refused are listed in the summary.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from .assets import bundled_template
-from .batch import RenderOptions, render_batch
+from .batch import Prepared, RenderOptions, prepare, render_batch
 from .errors import GreetcardError, OutputError
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _default_template() -> Path:
-    return bundled_template()
 
 
 def _check_delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -86,11 +84,51 @@ list_options = [
 ]
 
 
+@dataclass(frozen=True)
+class ListSource:
+    """The options every command that reads a list shares: which list, template, link and profile."""
+
+    recipients: Path
+    template: Path | None
+    url: str | None
+    encoding: str | None
+    delimiter: str | None
+    profile: str
+    bleed_mm: float | None
+    crop_marks: bool | None
+
+    @property
+    def template_folder(self) -> Path:
+        return self.template or bundled_template()
+
+    def prepare(self) -> Prepared:
+        """Read, lay out and preflight (the shared first half of every command)."""
+        return prepare(
+            self.recipients,
+            self.template_folder,
+            self.url,
+            self.encoding,
+            self.delimiter,
+            self.profile,
+            self.bleed_mm,
+            self.crop_marks,
+        )
+
+
+_LIST_OPTION_NAMES = tuple(field.name for field in fields(ListSource))
+
+
 def with_list_options(function: F) -> F:
-    """The options every command that reads a list shares (render, check, preview, proof)."""
+    """Add the shared list options; the command receives them as one ``source: ListSource``."""
+
+    @functools.wraps(function)
+    def command(**kwargs: Any) -> Any:
+        source = ListSource(**{name: kwargs.pop(name) for name in _LIST_OPTION_NAMES})
+        return function(source=source, **kwargs)
+
     for option in reversed(list_options):
-        function = option(function)
-    return function
+        command = option(command)
+    return cast(F, command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,14 +172,7 @@ def main() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
 def render(
-    recipients: Path,
-    template: Path | None,
-    url: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-    profile: str,
-    bleed_mm: float | None,
-    crop_marks: bool | None,
+    source: ListSource,
     out: Path,
     batch_file: str | None,
     impose_sheet: str | None,
@@ -166,16 +197,16 @@ def render(
       greetcard render --impose SRA3
     """
     options = RenderOptions(
-        recipients=recipients,
-        template=template or _default_template(),
+        recipients=source.recipients,
+        template=source.template_folder,
         out=out,
-        url=url,
-        encoding=encoding,
-        delimiter=delimiter,
+        url=source.url,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
         strict=strict,
-        profile=profile,
-        bleed_mm=bleed_mm,
-        crop_marks=crop_marks,
+        profile=source.profile,
+        bleed_mm=source.bleed_mm,
+        crop_marks=source.crop_marks,
         batch_file=batch_file,
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
@@ -220,14 +251,7 @@ def render(
 @with_list_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 def check(
-    recipients: Path,
-    template: Path | None,
-    url: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-    profile: str,
-    bleed_mm: float | None,
-    crop_marks: bool | None,
+    source: ListSource,
     as_json: bool,
 ) -> None:
     """Preflight a list and template without writing anything.
@@ -243,19 +267,10 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import preflight_findings, prepare
+    from .batch import preflight_findings
 
     try:
-        prepared = prepare(
-            recipients,
-            template or _default_template(),
-            url,
-            encoding,
-            delimiter,
-            profile,
-            bleed_mm,
-            crop_marks,
-        )
+        prepared = source.prepare()
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     findings = preflight_findings(prepared)
@@ -267,7 +282,7 @@ def check(
         click.echo(
             json.dumps(
                 {
-                    "recipients": str(recipients),
+                    "recipients": str(source.recipients),
                     "template": str(prepared.template.file),
                     "profile": prepared.profile.name,
                     "rows": rows,
@@ -359,14 +374,7 @@ def _write_beside(output: Path, data: bytes) -> Path:
     help="The PNG to write.",
 )
 def preview(
-    recipients: Path,
-    template: Path | None,
-    url: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-    profile: str,
-    bleed_mm: float | None,
-    crop_marks: bool | None,
+    source: ListSource,
     row_id: str | None,
     row_number: int | None,
     guides: bool,
@@ -380,21 +388,11 @@ def preview(
       greetcard preview --guides -o preview.png
       greetcard preview kunden.csv --template mein-design --id JP010 -o longest.png
     """
-    from .batch import prepare
     from .preview import card_pages_png, preview_output_path, write_png
 
     try:
         preview_output_path(output)
-        prepared = prepare(
-            recipients,
-            template or _default_template(),
-            url,
-            encoding,
-            delimiter,
-            profile,
-            bleed_mm,
-            crop_marks,
-        )
+        prepared = source.prepare()
         card = _pick_card(prepared, row_id, row_number)
         image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
         written = _write_beside(output, write_png(image, dpi))
@@ -418,14 +416,7 @@ def preview(
     help="The proof sheet PDF to write.",
 )
 def proof(
-    recipients: Path,
-    template: Path | None,
-    url: str | None,
-    encoding: str | None,
-    delimiter: str | None,
-    profile: str,
-    bleed_mm: float | None,
-    crop_marks: bool | None,
+    source: ListSource,
     output: Path,
 ) -> None:
     """One sheet of the list's worst cases, to check before printing.
@@ -439,22 +430,14 @@ def proof(
       greetcard proof -o proof.pdf
       greetcard proof kunden.xlsx --template mein-design -o proof.pdf
     """
-    from .batch import prepare
     from .proof import proof_sheet, worst_cases
 
     try:
-        prepared = prepare(
-            recipients,
-            template or _default_template(),
-            url,
-            encoding,
-            delimiter,
-            profile,
-            bleed_mm,
-            crop_marks,
-        )
+        prepared = source.prepare()
         cases = worst_cases(prepared.cards)
-        title = f"Proof · {prepared.template.name} · {recipients.name} · profile {prepared.profile.name}"
+        title = (
+            f"Proof · {prepared.template.name} · {source.recipients.name} · profile {prepared.profile.name}"
+        )
         data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
         written = _write_beside(output, data)
     except GreetcardError as err:
