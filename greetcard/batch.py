@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -333,12 +333,30 @@ def _write_cards(
     press: PressFile | None = None,
 ) -> dict[str, str]:
     """Render and write every card (and the press file); returns the failures by file name."""
-    global _WORK
-    workers = jobs or (os.cpu_count() or 1)
     failures: dict[str, str] = {}
     done = 0
-    fork_available = "fork" in multiprocessing.get_all_start_methods()
-    if workers > 1 and len(cards) >= PARALLEL_THRESHOLD and fork_available:
+    for name, failure, is_card in _written(renderer, cards, names, folder, jobs, press):
+        if failure:
+            failures[name] = failure
+        if is_card:
+            done += 1
+            if progress:
+                progress(done, len(cards))
+    return failures
+
+
+def _written(
+    renderer: CardRenderer,
+    cards: Sequence[Card],
+    names: Sequence[str],
+    folder: Path,
+    jobs: int,
+    press: PressFile | None,
+) -> Iterator[tuple[str, str | None, bool]]:
+    """(file name, failure, is a card) for every file written, in one process or several."""
+    global _WORK
+    workers = jobs or (os.cpu_count() or 1)
+    if workers > 1 and len(cards) >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("fork")
         # The QR mask search is the costliest step per card: spread it over the cores first, so
         # the card writers and the press file (forked below) all find every symbol ready.
@@ -350,27 +368,13 @@ def _write_cards(
             with context.Pool(workers) as pool:
                 press_result = pool.apply_async(_render_press, (press,)) if press else None
                 for name, failure in pool.imap_unordered(_render_one, range(len(cards)), chunksize=8):
-                    if failure:
-                        failures[name] = failure
-                    done += 1
-                    if progress:
-                        progress(done, len(cards))
+                    yield name, failure, True
                 if press_result is not None:
-                    name, failure = press_result.get()
-                    if failure:
-                        failures[name] = failure
+                    yield (*press_result.get(), False)
         finally:
             _WORK = None
-        return failures
+        return
     for card, name in zip(cards, names, strict=True):
-        _, failure = _render_and_write(renderer, card, name, folder)
-        if failure:
-            failures[name] = failure
-        done += 1
-        if progress:
-            progress(done, len(cards))
+        yield (*_render_and_write(renderer, card, name, folder), True)
     if press is not None:
-        name, failure = _write(folder, press.name, press.render(renderer, cards))
-        if failure:
-            failures[name] = failure
-    return failures
+        yield (*_write(folder, press.name, press.render(renderer, cards)), False)

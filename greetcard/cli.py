@@ -84,6 +84,19 @@ list_options = [
 ]
 
 
+def output_option(default: str, help_text: str) -> Callable[[F], F]:
+    """``-o/--output FILE`` for commands that write one file."""
+    return click.option(
+        "-o",
+        "--output",
+        "output",
+        type=click.Path(path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
 @dataclass(frozen=True)
 class ListSource:
     """The options every command that reads a list shares: which list, template, link and profile."""
@@ -364,15 +377,7 @@ def _write_beside(output: Path, data: bytes) -> Path:
 )
 @click.option("--guides", is_flag=True, help="Overlay trim, bleed, safe zone, field boxes and the QR box.")
 @click.option("--dpi", type=click.IntRange(36, 600), default=150, show_default=True)
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(path_type=Path),
-    default=Path("preview.png"),
-    show_default=True,
-    help="The PNG to write.",
-)
+@output_option("preview.png", "The PNG to write.")
 def preview(
     source: ListSource,
     row_id: str | None,
@@ -406,15 +411,7 @@ def preview(
 
 @main.command()
 @with_list_options
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=click.Path(path_type=Path),
-    default=Path("proof.pdf"),
-    show_default=True,
-    help="The proof sheet PDF to write.",
-)
+@output_option("proof.pdf", "The proof sheet PDF to write.")
 def proof(
     source: ListSource,
     output: Path,

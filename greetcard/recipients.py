@@ -10,9 +10,10 @@ so one bad row never costs the others.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,30 +164,18 @@ def read_recipients(
 def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     """Decode a CSV file's bytes; guess between UTF-8, cp932 and cp1252 unless told."""
     if encoding:
-        try:
-            return data.decode(_python_codec(encoding, path)), encoding
-        except UnicodeDecodeError as err:
-            line, column = _position_of(data, err.start)
-            raise RecipientsError(
-                located(
-                    Location(path, line, column),
-                    f"byte 0x{data[err.start]:02X} is not valid {encoding} — "
-                    "check the file's encoding (try --encoding cp1252, cp932 or utf-8)",
-                )
-            ) from None
+        return _decode(
+            data,
+            _python_codec(encoding, path),
+            path,
+            lambda byte: (
+                f"byte 0x{byte:02X} is not valid {encoding} — check the file's encoding "
+                "(try --encoding cp1252, cp932 or utf-8)"
+            ),
+        ), encoding
     for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            try:
-                return data.decode(codec), codec
-            except UnicodeDecodeError as err:
-                line, column = _position_of(data, err.start)
-                raise RecipientsError(
-                    located(
-                        Location(path, line, column),
-                        f"the file starts with a {codec} byte-order mark but is not valid {codec} "
-                        "— re-export it from Excel as 'CSV UTF-8'",
-                    )
-                ) from None
+            return _decode(data, codec, path, functools.partial(_bom_mismatch, codec)), codec
     if data.startswith(b"PK\x03\x04"):
         raise RecipientsError(
             f"{path}: this is an Excel workbook, not CSV text — rename it to .xlsx (or export CSV from Excel)"
@@ -220,6 +209,22 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
     decoded.sort(key=lambda item: item[:2])
     _, _, codec, text = decoded[0]
     return text, codec
+
+
+def _bom_mismatch(codec: str, _byte: int) -> str:
+    return (
+        f"the file starts with a {codec} byte-order mark but is not valid {codec} — "
+        "re-export it from Excel as 'CSV UTF-8'"
+    )
+
+
+def _decode(data: bytes, codec: str, path: Path, explain: Callable[[int], str]) -> str:
+    """Decode, or point at the first undecodable byte (line and column) with ``explain``'s advice."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        line, column = _position_of(data, err.start)
+        raise RecipientsError(located(Location(path, line, column), explain(data[err.start]))) from None
 
 
 def _python_codec(encoding: str, path: Path) -> str:
