@@ -31,6 +31,7 @@ import math
 import random
 from pathlib import Path
 
+from curves import spline, tapered_outline
 from PIL import Image, ImageDraw, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,47 +82,6 @@ def T(x: float, y: float) -> tuple[float, float]:
 
 
 # --- geometry -------------------------------------------------------------------
-def bezier(p0, p1, p2, p3, n):
-    pts = []
-    for i in range(n + 1):
-        t = i / n
-        u = 1 - t
-        pts.append(
-            (
-                u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0],
-                u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1],
-            )
-        )
-    return pts
-
-
-def spline(points, n=8, tension=0.6):
-    out = [points[0]]
-    for i in range(len(points) - 1):
-        p0 = points[max(i - 1, 0)]
-        p1, p2 = points[i], points[i + 1]
-        p3 = points[min(i + 2, len(points) - 1)]
-        c1 = (p1[0] + (p2[0] - p0[0]) / 6 * tension, p1[1] + (p2[1] - p0[1]) / 6 * tension)
-        c2 = (p2[0] - (p3[0] - p1[0]) / 6 * tension, p2[1] - (p3[1] - p1[1]) / 6 * tension)
-        out.extend(bezier(p1, c1, c2, p2, n)[1:])
-    return out
-
-
-def tapered_outline(pts, w0, w1):
-    n = len(pts)
-    left, right = [], []
-    for i, (x, y) in enumerate(pts):
-        xa, ya = pts[max(i - 1, 0)]
-        xb, yb = pts[min(i + 1, n - 1)]
-        dx, dy = xb - xa, yb - ya
-        ln = math.hypot(dx, dy) or 1.0
-        nx, ny = -dy / ln, dx / ln
-        w = (w0 + (w1 - w0) * (i / (n - 1))) / 2
-        left.append((x + nx * w, y + ny * w))
-        right.append((x - nx * w, y - ny * w))
-    return left + right[::-1]
-
-
 # =================================================================================
 # FRONT (SVG)
 # =================================================================================

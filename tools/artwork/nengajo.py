@@ -32,6 +32,7 @@ import argparse
 import math
 from pathlib import Path
 
+from curves import bezier, spline, tapered_outline
 from reportlab.lib.colors import CMYKColor
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
@@ -75,46 +76,15 @@ def r6(v: float) -> float:
     return round(v, 3)
 
 
-def bezier(p0, p1, p2, p3, n):
-    pts = []
-    for i in range(n + 1):
-        t = i / n
-        u = 1 - t
-        x = u**3 * p0[0] + 3 * u * u * t * p1[0] + 3 * u * t * t * p2[0] + t**3 * p3[0]
-        y = u**3 * p0[1] + 3 * u * u * t * p1[1] + 3 * u * t * t * p2[1] + t**3 * p3[1]
-        pts.append((x, y))
-    return pts
-
-
 def polyline(points, n_per_seg=10):
     """Smooth-ish centreline through points (Catmull-Rom -> Bezier)."""
-    out = [points[0]]
-    for i in range(len(points) - 1):
-        p0 = points[max(i - 1, 0)]
-        p1 = points[i]
-        p2 = points[i + 1]
-        p3 = points[min(i + 2, len(points) - 1)]
-        c1 = (p1[0] + (p2[0] - p0[0]) / 6 * 0.6, p1[1] + (p2[1] - p0[1]) / 6 * 0.6)
-        c2 = (p2[0] - (p3[0] - p1[0]) / 6 * 0.6, p2[1] - (p3[1] - p1[1]) / 6 * 0.6)
-        out.extend(bezier(p1, c1, c2, p2, n_per_seg)[1:])
-    return out
+    return spline(points, n_per_seg, 0.6)
 
 
 def tapered(c, pts, w0, w1, color):
     """Fill a tapered stroke along centreline pts (trim mm)."""
-    n = len(pts)
-    left, right = [], []
-    for i, (x, y) in enumerate(pts):
-        xa, ya = pts[max(i - 1, 0)]
-        xb, yb = pts[min(i + 1, n - 1)]
-        dx, dy = xb - xa, yb - ya
-        ln = math.hypot(dx, dy) or 1.0
-        nx, ny = -dy / ln, dx / ln
-        w = (w0 + (w1 - w0) * (i / (n - 1))) / 2
-        left.append((x + nx * w, y + ny * w))
-        right.append((x - nx * w, y - ny * w))
+    outline = tapered_outline(pts, w0, w1)
     p = c.beginPath()
-    outline = left + right[::-1]
     p.moveTo(r6(X(outline[0][0])), r6(Y(outline[0][1])))
     for x, y in outline[1:]:
         p.lineTo(r6(X(x)), r6(Y(y)))
