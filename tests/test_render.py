@@ -249,3 +249,53 @@ def test_progress_is_reported_up_to_the_number_of_cards(tmp_path: Path) -> None:
     )
     assert seen[-1] == (report.written, report.written) == (30, 30)
     assert [done for done, _ in seen] == list(range(1, 31))
+
+
+def test_xlsx_list_renders_end_to_end(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "Firma", "Ansprechpartner", "Anrede", "language"])
+    sheet.append(["X1", "Süßwaren Groß GmbH", "Eva Roth", "Frau", "de"])
+    sheet.append(["X2", "株式会社エクセル", "", "", "ja"])
+    workbook.save(tmp_path / "list.xlsx")
+    result = run_cli(
+        "render",
+        tmp_path / "list.xlsx",
+        "--out",
+        tmp_path / "out",
+        "--quiet",
+        "--url",
+        "https://www.neujahrsgross-japan.de/?r={id}",
+    )
+    assert result.exit_code == 0, result.stderr
+    for entry in read_manifest(tmp_path / "out"):
+        pdf = tmp_path / "out" / entry["file"]
+        assert decode_qr_codes(pdf) == [[entry["link"]]]
+        assert squeeze(entry["company"]) in squeeze(page_text(pdf))
+    assert "Sehr geehrte Frau Eva Roth," in page_text(tmp_path / "out" / "X1-Süßwaren Groß GmbH.pdf")
+
+
+def test_longest_real_names_fit_legibly_in_the_default_card(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    german = (
+        "Nordrheinische Präzisions- und Antriebstechnik Vertriebsgesellschaft für Industrie- und "
+        "Handelsbedarf sowie Logistik mbH & Co. KG"
+    )[:120].strip()
+    japanese = "株式会社日本精密機械工業欧州統括本部独逸支店産業機器営業部第一課技術営業推進室長"[:40]
+    assert len(german) >= 115 and len(japanese) == 40
+    path = write_csv(tmp_path / "long.csv", [["1", german, "", "", "de"], ["2", japanese, "", "", "ja"]])
+    result = run_cli("check", path, "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["cards_ok"] == 2
+    sizes = [
+        float(f["message"].split(" at ")[1].split(" pt")[0])
+        for f in report["findings"]
+        if f["field"] == "recipient"
+    ]
+    assert all(size >= 7 for size in sizes)
