@@ -32,11 +32,41 @@ def main_images() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     sample = str(ROOT / "recipients.csv")
     for profile in ("print-marks", "screen"):
-        run("preview", sample, "--id", "JP002", "--profile", profile, "--dpi", "100",
-            "-o", str(IMAGES / f"nengajo-{profile}.png"))
-    run("preview", sample, "--id", "JP010", "--guides", "--dpi", "100", "-o", str(IMAGES / "nengajo-guides.png"))
-    run("preview", sample, "--id", "JP002", "--template", str(bundled_template("lang")), "--dpi", "80",
-        "-o", str(IMAGES / "lang.png"))
+        run(
+            "preview",
+            sample,
+            "--id",
+            "JP002",
+            "--profile",
+            profile,
+            "--dpi",
+            "100",
+            "-o",
+            str(IMAGES / f"nengajo-{profile}.png"),
+        )
+    run(
+        "preview",
+        sample,
+        "--id",
+        "JP010",
+        "--guides",
+        "--dpi",
+        "100",
+        "-o",
+        str(IMAGES / "nengajo-guides.png"),
+    )
+    run(
+        "preview",
+        sample,
+        "--id",
+        "JP002",
+        "--template",
+        str(bundled_template("lang")),
+        "--dpi",
+        "80",
+        "-o",
+        str(IMAGES / "lang.png"),
+    )
     with tempfile.TemporaryDirectory() as folder:
         proof = Path(folder) / "proof.pdf"
         run("proof", sample, "-o", str(proof))

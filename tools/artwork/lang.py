@@ -195,9 +195,7 @@ def kasumi(svg: Svg, x0, x1, y, h, steps):
 def sheep(svg: Svg, x, y, s=1.0, facing=1, grazing=False):
     """Small stylised sheep; (x, y) = centre of the body, s = scale (mm)."""
     for lx in (-2.5, -1.1, 1.5, 2.8):
-        svg.rect(
-            x + lx * s * facing - 0.33 * s, y + 1.0 * s, 0.66 * s, 3.1 * s, SHEEP_DARK, rx=0.3 * s
-        )
+        svg.rect(x + lx * s * facing - 0.33 * s, y + 1.0 * s, 0.66 * s, 3.1 * s, SHEEP_DARK, rx=0.3 * s)
     wool = [
         (-3.1, 0.2, 1.8),
         (-2.0, -1.3, 1.9),
@@ -565,9 +563,7 @@ def _back_blossom(d, x, y, r, angle, petal, edge):
     lw = max(2, int(_px(0.12)))
     for i in range(5):
         a = math.radians(angle + i * 72)
-        _ellipse(
-            d, x + math.cos(a) * pd, y + math.sin(a) * pd, pr, fill=petal, outline=edge, width=lw
-        )
+        _ellipse(d, x + math.cos(a) * pd, y + math.sin(a) * pd, pr, fill=petal, outline=edge, width=lw)
     _ellipse(d, x, y, r * 0.42, fill=petal)
     for i in range(10):
         a = math.radians(angle + 18 + i * 36)

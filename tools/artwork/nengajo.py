@@ -120,9 +120,7 @@ def seigaiha(c, clip_path_fn, inside, x0, y0, x1, y1, R=4.2, rings=4, name="scal
     c.clipPath(p, stroke=0, fill=0)
     row = 0
     y = y0 - R
-    probe = [(0, 0)] + [
-        (math.cos(a * math.pi / 6) * R, math.sin(a * math.pi / 6) * R) for a in range(12)
-    ]
+    probe = [(0, 0)] + [(math.cos(a * math.pi / 6) * R, math.sin(a * math.pi / 6) * R) for a in range(12)]
     while y < y1 + 2 * R:
         off = R if row % 2 else 0.0
         x = x0 - 2 * R + off
@@ -282,9 +280,7 @@ def draw(c, debug=False):
 
     # top wave band, bleeding off the top edge
     top = [(-3, -3), (103, -3), (103, TOP_BAND), (-3, TOP_BAND)]
-    seigaiha(
-        c, lambda p: path_from(p, top), lambda x, y: point_in(top, x, y), -3, -3, 103, TOP_BAND + 1
-    )
+    seigaiha(c, lambda p: path_from(p, top), lambda x, y: point_in(top, x, y), -3, -3, 103, TOP_BAND + 1)
     c.setStrokeColor(GOLD)
     c.setLineWidth(0.8)
     c.line(X(-3), Y(TOP_BAND), X(103), Y(TOP_BAND))
@@ -297,9 +293,7 @@ def draw(c, debug=False):
 
     # bottom waves wrapping the paper "T" (QR column + senders row)
     bottom = bottom_waves_poly()
-    seigaiha(
-        c, lambda p: path_from(p, bottom), lambda x, y: point_in(bottom, x, y), -3, 100, 103, 151
-    )
+    seigaiha(c, lambda p: path_from(p, bottom), lambda x, y: point_in(bottom, x, y), -3, 100, 103, 151)
     # fine gold contour along the crests and around the paper window
     c.setStrokeColor(GOLD)
     c.setLineWidth(0.8)
