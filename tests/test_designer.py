@@ -258,3 +258,15 @@ def test_every_command_has_help_with_examples(run_cli: Callable[..., Any]) -> No
     for command in (["render"], ["check"], ["preview"], ["proof"], ["template", "new"]):
         result = run_cli(*command, "--help")
         assert result.exit_code == 0 and "Examples:" in result.output, command
+
+
+def test_lang_address_block_keeps_one_line_per_part(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    lang = next(t for t in bundled_templates() if t.name == "lang")
+    out = tmp_path / "out"
+    assert run_cli("render", SAMPLE, "--template", lang, "--out", out, "-q").exit_code == 0
+    files = {e["id"]: out / e["file"] for e in read_manifest(out)}
+    lines = PdfReader(files["JP018"]).pages[1].extract_text().splitlines()
+    assert "株式会社北斗ソフトウェア" in lines and "ドイツ開発センター" in lines
+    assert "センター長 中村 大輔 様" in lines
+    assert "株式会社ミナト精機 御中" in PdfReader(files["JP001"]).pages[1].extract_text().splitlines()
+    assert "Herr Kenji Watanabe" in PdfReader(files["JP006"]).pages[1].extract_text().splitlines()
