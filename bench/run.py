@@ -47,17 +47,20 @@ def measure(kind: str, args: dict[str, object]) -> dict[str, float]:
 def child(kind: str, args: dict[str, object]) -> None:
     started = time.perf_counter()
     if kind == "greetcard":
-        from greetcard.batch import RenderOptions, render_batch
+        from greetcard.batch import Inputs, RenderOptions, render_batch
 
+        inputs = Inputs(
+            recipients=Path(str(args["list"])),
+            template=Path(str(args["template"])),
+            url=str(args["url"]) if args.get("url") else None,
+            profile=str(args.get("profile", "print")),
+        )
         report = render_batch(
             RenderOptions(
-                recipients=Path(str(args["list"])),
-                template=Path(str(args["template"])),
+                inputs,
                 out=Path(str(args["out"])),
-                url=str(args["url"]) if args.get("url") else None,
                 jobs=int(str(args["jobs"])),
                 batch_file=str(args["batch"]) if args.get("batch") else None,
-                profile=str(args.get("profile", "print")),
             )
         )
         cards = report.written

@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
-from .errors import Location, OutputError, TemplateError, located
+from .errors import Location, OutputError, RecipientsError, TemplateError, located
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -37,20 +38,39 @@ PARALLEL_THRESHOLD = 64
 
 
 @dataclass(frozen=True)
-class RenderOptions:
-    recipients: Path
-    template: Path
-    out: Path
+class Inputs:
+    """What every job reads: the list, the template, the link, and the print profile."""
+
+    recipients: Path = Path("recipients.csv")
+    template: Path | None = None  # None: the bundled default template
     url: str | None = None
     encoding: str | None = None
     delimiter: str | None = None
-    strict: bool = False
     profile: str = "print"
     bleed_mm: float | None = None
     crop_marks: bool | None = None
+
+    @property
+    def template_folder(self) -> Path:
+        return self.template or bundled_template()
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """A render job: its inputs, where the cards go, and what else to write."""
+
+    inputs: Inputs
+    out: Path
+    strict: bool = False
     batch_file: str | None = None
     impose_sheet: str | None = None
     jobs: int = 0  # 0: one per CPU core
+
+    @property
+    def press_file(self) -> str | None:
+        """The press file's name: --batch, or press-SHEET.pdf when only --impose is given."""
+        name = self.batch_file or (f"press-{self.impose_sheet}.pdf" if self.impose_sheet else None)
+        return _batch_name(name) if name else None
 
 
 @dataclass
@@ -104,22 +124,15 @@ def resolve_profile(
     return profile
 
 
-def prepare(
-    recipients_path: Path,
-    template_path: Path,
-    url: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    profile_name: str = "print",
-    bleed_mm: float | None = None,
-    crop_marks: bool | None = None,
-) -> Prepared:
+def prepare(inputs: Inputs) -> Prepared:
     """Read everything, lay out and preflight every card; raise only for whole-input problems."""
-    template = load_template(template_path)
-    profile = resolve_profile(template, profile_name, bleed_mm, crop_marks)
+    template = load_template(inputs.template_folder)
+    profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
     renderer = CardRenderer(template, profile)
-    recipients = read_recipients(recipients_path, encoding, delimiter, template.default_language)
-    builder = CardBuilder(template, recipients, url)
+    recipients = read_recipients(
+        inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
+    )
+    builder = CardBuilder(template, recipients, inputs.url)
     cards: list[Card] = []
     problems = list(recipients.problems)
     findings: list[Finding] = []
@@ -168,19 +181,36 @@ def _line_number(where: str) -> int:
 Progress = Callable[[int, int], None]
 
 
+def pick_card(prepared: Prepared, row_id: str | None = None, row_number: int | None = None) -> Card:
+    """The card for the row with ``row_id``, or the ``row_number``-th data row, else the first good one."""
+    if row_id is None and row_number is None:
+        if not prepared.cards:
+            raise RecipientsError("no row of the list can become a card — run 'greetcard check'")
+        return prepared.cards[0]
+    path = prepared.recipients.path
+    if row_id is not None:
+        chosen = [r for r in prepared.recipients.recipients if r.id == row_id]
+        if not chosen:
+            raise RecipientsError(f"no row with id {row_id!r} in {path}")
+    else:
+        chosen = [r for r in prepared.recipients.recipients if r.row_number == row_number]
+        if not chosen:
+            readable = len(prepared.recipients.recipients)
+            raise RecipientsError(
+                f"row {row_number} is not a readable row of {path} ({readable} readable rows) "
+                "— see 'greetcard check'"
+            )
+    for card in prepared.cards:
+        if card.recipient is chosen[0]:
+            return card
+    reason = next((str(p) for p in prepared.problems if p.row_id == chosen[0].id), "it was refused")
+    raise RecipientsError(f"that row cannot become a card: {reason}")
+
+
 def render_batch(options: RenderOptions, progress: Progress | None = None) -> RenderReport:
     """Render one PDF per good row into ``options.out`` and write ``manifest.csv``."""
     started = time.perf_counter()
-    prepared = prepare(
-        options.recipients,
-        options.template,
-        options.url,
-        options.encoding,
-        options.delimiter,
-        options.profile,
-        options.bleed_mm,
-        options.crop_marks,
-    )
+    prepared = prepare(options.inputs)
     template_errors = errors_in(prepared.template_findings)
     if template_errors:
         raise TemplateError(
@@ -196,7 +226,7 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
         shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
-    report.refused = [_problem_text(problem) for problem in sorted(prepared.problems, key=_line_of)]
+    report.refused = [str(problem) for problem in sorted(prepared.problems, key=_line_of)]
     if options.strict and prepared.problems:
         report.written_nothing = True
         report.seconds = time.perf_counter() - started
@@ -212,10 +242,9 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             namer.taken.add(_batch_name(reserved).casefold())
     names = [namer.name_for(card.recipient.id, card.recipient.company) for card in prepared.cards]
     press = None
-    batch_file = options.batch_file or (f"press-{options.impose_sheet}.pdf" if options.impose_sheet else None)
-    if batch_file and prepared.cards:
+    if options.press_file and prepared.cards:
         title = f"{prepared.template.name} — {len(prepared.cards)} cards"
-        press = PressFile(_batch_name(batch_file), title, options.impose_sheet)
+        press = PressFile(options.press_file, title, options.impose_sheet)
     failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress, press)
     if press is not None and press.name not in failures:
         report.batch_file = folder / press.name
@@ -265,10 +294,6 @@ def _batch_name(name: str) -> str:
 
 def _line_of(problem: RowProblem) -> int:
     return problem.location.line or 0
-
-
-def _problem_text(problem: RowProblem) -> str:
-    return str(problem)
 
 
 # --- writing, in one process or several ----------------------------------------

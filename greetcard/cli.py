@@ -9,15 +9,15 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import click
 
-from .assets import bundled_template
-from .batch import Prepared, RenderOptions, prepare, render_batch
-from .errors import GreetcardError, OutputError
+from .batch import Inputs, RenderOptions, pick_card, prepare, render_batch
+from .errors import GreetcardError
+from .output import write_file
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -97,47 +97,16 @@ def output_option(default: str, help_text: str) -> Callable[[F], F]:
     )
 
 
-@dataclass(frozen=True)
-class ListSource:
-    """The options every command that reads a list shares: which list, template, link and profile."""
-
-    recipients: Path
-    template: Path | None
-    url: str | None
-    encoding: str | None
-    delimiter: str | None
-    profile: str
-    bleed_mm: float | None
-    crop_marks: bool | None
-
-    @property
-    def template_folder(self) -> Path:
-        return self.template or bundled_template()
-
-    def prepare(self) -> Prepared:
-        """Read, lay out and preflight (the shared first half of every command)."""
-        return prepare(
-            self.recipients,
-            self.template_folder,
-            self.url,
-            self.encoding,
-            self.delimiter,
-            self.profile,
-            self.bleed_mm,
-            self.crop_marks,
-        )
-
-
-_LIST_OPTION_NAMES = tuple(field.name for field in fields(ListSource))
+_LIST_OPTION_NAMES = tuple(field.name for field in fields(Inputs))
 
 
 def with_list_options(function: F) -> F:
-    """Add the shared list options; the command receives them as one ``source: ListSource``."""
+    """Add the shared list options; the command receives them as one ``inputs: Inputs``."""
 
     @functools.wraps(function)
     def command(**kwargs: Any) -> Any:
-        source = ListSource(**{name: kwargs.pop(name) for name in _LIST_OPTION_NAMES})
-        return function(source=source, **kwargs)
+        inputs = Inputs(**{name: kwargs.pop(name) for name in _LIST_OPTION_NAMES})
+        return function(inputs=inputs, **kwargs)
 
     for option in reversed(list_options):
         command = option(command)
@@ -185,7 +154,7 @@ def main() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
 def render(
-    source: ListSource,
+    inputs: Inputs,
     out: Path,
     batch_file: str | None,
     impose_sheet: str | None,
@@ -210,16 +179,9 @@ def render(
       greetcard render --impose SRA3
     """
     options = RenderOptions(
-        recipients=source.recipients,
-        template=source.template_folder,
+        inputs=inputs,
         out=out,
-        url=source.url,
-        encoding=source.encoding,
-        delimiter=source.delimiter,
         strict=strict,
-        profile=source.profile,
-        bleed_mm=source.bleed_mm,
-        crop_marks=source.crop_marks,
         batch_file=batch_file,
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
@@ -264,7 +226,7 @@ def render(
 @with_list_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 def check(
-    source: ListSource,
+    inputs: Inputs,
     as_json: bool,
 ) -> None:
     """Preflight a list and template without writing anything.
@@ -283,7 +245,7 @@ def check(
     from .batch import preflight_findings
 
     try:
-        prepared = source.prepare()
+        prepared = prepare(inputs)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     findings = preflight_findings(prepared)
@@ -295,7 +257,7 @@ def check(
         click.echo(
             json.dumps(
                 {
-                    "recipients": str(source.recipients),
+                    "recipients": str(inputs.recipients),
                     "template": str(prepared.template.file),
                     "profile": prepared.profile.name,
                     "rows": rows,
@@ -330,45 +292,6 @@ def _print_findings(findings: list[Any]) -> None:
         click.echo(f"{level} {finding.where:<{where_width}}  {row}{finding.message}")
 
 
-def _pick_card(prepared: Any, row_id: str | None, row_number: int | None) -> Any:
-    """The card a designer asked for (by --id or --row), else the first good one."""
-    if row_id is None and row_number is None:
-        if not prepared.cards:
-            raise click.ClickException("no row of the list can become a card — run 'greetcard check'")
-        return prepared.cards[0]
-    recipients = prepared.recipients.recipients
-    if row_id is not None:
-        chosen = [r for r in recipients if r.id == row_id]
-        if not chosen:
-            raise click.ClickException(f"no row with id {row_id!r} in {prepared.recipients.path}")
-    else:
-        chosen = [r for r in recipients if r.row_number == row_number]
-        if not chosen:
-            raise click.ClickException(
-                f"row {row_number} is not a readable row of {prepared.recipients.path} "
-                f"({len(recipients)} readable rows) — see 'greetcard check'"
-            )
-    for card in prepared.cards:
-        if card.recipient is chosen[0]:
-            return card
-    reason = next((str(p) for p in prepared.problems if p.row_id == chosen[0].id), "it was refused")
-    raise click.ClickException(f"that row cannot become a card: {reason}")
-
-
-def _write_beside(output: Path, data: bytes) -> Path:
-    """Write a preview or proof file atomically, turning file-system trouble into one clear error."""
-    from .output import write_atomically
-
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        return write_atomically(folder, output.name, data)
-    except OSError as err:
-        raise OutputError(
-            f"{output}: cannot write here ({err.strerror or err}) — choose another -o"
-        ) from None
-
-
 @main.command()
 @with_list_options
 @click.option("--id", "row_id", help="The row with this id.")
@@ -379,7 +302,7 @@ def _write_beside(output: Path, data: bytes) -> Path:
 @click.option("--dpi", type=click.IntRange(36, 600), default=150, show_default=True)
 @output_option("preview.png", "The PNG to write.")
 def preview(
-    source: ListSource,
+    inputs: Inputs,
     row_id: str | None,
     row_number: int | None,
     guides: bool,
@@ -397,10 +320,10 @@ def preview(
 
     try:
         preview_output_path(output)
-        prepared = source.prepare()
-        card = _pick_card(prepared, row_id, row_number)
+        prepared = prepare(inputs)
+        card = pick_card(prepared, row_id, row_number)
         image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
-        written = _write_beside(output, write_png(image, dpi))
+        written = write_file(output, write_png(image, dpi))
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
@@ -413,7 +336,7 @@ def preview(
 @with_list_options
 @output_option("proof.pdf", "The proof sheet PDF to write.")
 def proof(
-    source: ListSource,
+    inputs: Inputs,
     output: Path,
 ) -> None:
     """One sheet of the list's worst cases, to check before printing.
@@ -430,13 +353,13 @@ def proof(
     from .proof import proof_sheet, worst_cases
 
     try:
-        prepared = source.prepare()
+        prepared = prepare(inputs)
         cases = worst_cases(prepared.cards)
         title = (
-            f"Proof · {prepared.template.name} · {source.recipients.name} · profile {prepared.profile.name}"
+            f"Proof · {prepared.template.name} · {inputs.recipients.name} · profile {prepared.profile.name}"
         )
         data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
-        written = _write_beside(output, data)
+        written = write_file(output, data)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)

@@ -150,6 +150,16 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def write_file(path: Path, data: bytes) -> Path:
+    """Write one file the user named (a preview, a proof) atomically, with one clear error."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        return write_atomically(folder, path.name, data)
+    except OSError as err:
+        raise OutputError(f"{path}: cannot write here ({err.strerror or err}) — choose another -o") from None
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     """One row of manifest.csv: what became of one recipient."""

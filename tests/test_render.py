@@ -240,11 +240,11 @@ def test_batch_with_japanese_cp932_list(tmp_path: Path, run_cli: Callable[..., A
 
 def test_progress_is_reported_up_to_the_number_of_cards(tmp_path: Path) -> None:
     from greetcard.assets import bundled_template
-    from greetcard.batch import RenderOptions, render_batch
+    from greetcard.batch import Inputs, RenderOptions, render_batch
 
     seen: list[tuple[int, int]] = []
     report = render_batch(
-        RenderOptions(SAMPLE, bundled_template(), tmp_path / "out", jobs=1),
+        RenderOptions(Inputs(SAMPLE, bundled_template()), tmp_path / "out", jobs=1),
         progress=lambda *p: seen.append(p),
     )
     assert seen[-1] == (report.written, report.written) == (30, 30)
