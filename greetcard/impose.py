@@ -88,10 +88,12 @@ def impose(renderer: CardRenderer, cards: Sequence[Card], sheet: str, title: str
     """All cards n-up on press sheets, as one PDF."""
     template, geometry = renderer.template, renderer.geometry
     plan = plan_sheet(sheet, (template.width_mm, template.height_mm), renderer.profile.bleed_mm)
+    key = sheet.upper()
     sheet_pt = (plan.sheet_mm[0] * PT_PER_MM, plan.sheet_mm[1] * PT_PER_MM)
     whole = (0.0, 0.0, *sheet_pt)
     buffer = io.BytesIO()
-    canvas = renderer.new_canvas(buffer, sheet_pt, whole, whole, title)
+    fingerprint = renderer.fingerprint(cards, "impose", key)
+    canvas = renderer.new_canvas(buffer, sheet_pt, whole, whole, title, fingerprint)
     bleed_origin = (geometry.trim_left - geometry.bleed_pt, geometry.trim_bottom - geometry.bleed_pt)
     cell_pt = (plan.cell_mm[0] * PT_PER_MM, plan.cell_mm[1] * PT_PER_MM)
     for start in range(0, len(cards), plan.per_sheet):
@@ -117,5 +119,5 @@ def impose(renderer: CardRenderer, cards: Sequence[Card], sheet: str, title: str
                     renderer.profile,
                 )
             canvas.showPage()
-    renderer.finish(canvas, title)
+    renderer.finish(canvas, title, fingerprint)
     return buffer.getvalue()

@@ -19,6 +19,7 @@ from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
     PDFInfo,
     PDFName,
+    PDFObject,
     PDFStream,
     PDFString,
 )
@@ -39,8 +40,12 @@ class _PdfxInfo(PDFInfo):  # type: ignore[misc]
         return bytes(base[:closing]) + extra + bytes(base[closing:])
 
 
-def make_pdfx4(canvas: Any, title: str) -> None:
-    """Add the PDF/X-4 pieces to a canvas's document; call right before ``save()``."""
+def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
+    """Add the PDF/X-4 pieces to a canvas's document; call right before ``save()``.
+
+    ``fingerprint`` identifies the content: it becomes the XMP DocumentID, so two
+    different cards never share one, while identical input still gives identical bytes.
+    """
     document = canvas._doc
     info = _PdfxInfo()
     info.__dict__.update(document.info.__dict__)
@@ -66,12 +71,9 @@ def make_pdfx4(canvas: Any, title: str) -> None:
     catalog.OutputIntents = PDFArray([intent])
     if "OutputIntents" not in catalog.__NoDefault__:
         catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
-    metadata = PDFStream(
-        PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}),
-        _xmp(title, info, document).encode("utf-8"),
-        filters=[],
+    catalog.Metadata = document.Reference(
+        _MetadataStream(_xmp(title, info, document, fingerprint).encode("utf-8"))
     )
-    catalog.Metadata = document.Reference(metadata)
 
 
 @lru_cache(maxsize=1)
@@ -80,7 +82,20 @@ def _compressed_output_profile() -> bytes:
     return zlib.compress(colour.output_profile_bytes(), 9)
 
 
-def _xmp(title: str, info: Any, document: Any) -> str:
+class _MetadataStream(PDFObject):  # type: ignore[misc]
+    """The XMP packet as an uncompressed stream (readable by every preflight tool)."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, xml: bytes) -> None:
+        self.xml = xml
+
+    def format(self, document: Any) -> bytes:
+        header = b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(self.xml)
+        return header + self.xml + b"\nendstream"
+
+
+def _xmp(title: str, info: Any, document: Any, fingerprint: str) -> str:
     year, month, day, hour, minute, second = document._timeStamp.YMDhms
     offset = f"{document._timeStamp.dhh:+03d}:{document._timeStamp.dmm:02d}"
     stamp = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
@@ -91,20 +106,22 @@ def _xmp(title: str, info: Any, document: Any) -> str:
     xmlns:dc="http://purl.org/dc/elements/1.1/"
     xmlns:xmp="http://ns.adobe.com/xap/1.0/"
     xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
-    xmlns:pdfx="http://ns.adobe.com/pdfx/1.3/"
     xmlns:pdfxid="http://www.npes.org/pdfx/ns/id/"
     xmlns:xmpMM="http://ns.adobe.com/xap/1.0/mm/">
    <dc:format>application/pdf</dc:format>
    <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{escape(title)}</rdf:li></rdf:Alt></dc:title>
    <dc:creator><rdf:Seq><rdf:li>{escape(str(info.author))}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt><rdf:li xml:lang="x-default">{escape(str(info.subject))}</rdf:li></rdf:Alt>
+   </dc:description>
    <xmp:CreateDate>{stamp}</xmp:CreateDate>
    <xmp:ModifyDate>{stamp}</xmp:ModifyDate>
    <xmp:MetadataDate>{stamp}</xmp:MetadataDate>
    <xmp:CreatorTool>{escape(str(info.creator))}</xmp:CreatorTool>
    <pdf:Producer>{escape(str(info.producer))}</pdf:Producer>
+   <pdf:Keywords>{escape(str(info.keywords))}</pdf:Keywords>
    <pdf:Trapped>False</pdf:Trapped>
    <pdfxid:GTS_PDFXVersion>{PDFX_VERSION}</pdfxid:GTS_PDFXVersion>
-   <xmpMM:DocumentID>uuid:{_uuid_from(title, stamp)}</xmpMM:DocumentID>
+   <xmpMM:DocumentID>uuid:{_uuid_from(fingerprint)}</xmpMM:DocumentID>
    <xmpMM:VersionID>1</xmpMM:VersionID>
    <xmpMM:RenditionClass>default</xmpMM:RenditionClass>
   </rdf:Description>
@@ -113,8 +130,8 @@ def _xmp(title: str, info: Any, document: Any) -> str:
 <?xpacket end="w"?>"""
 
 
-def _uuid_from(*parts: str) -> str:
-    """A stable UUID, so identical input gives byte-identical files."""
+def _uuid_from(fingerprint: str) -> str:
+    """A UUID that follows the content: identical input gives the same one, different cards never do."""
     import uuid
 
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "greetcard:" + "|".join(parts)))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "greetcard:" + fingerprint))

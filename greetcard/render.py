@@ -2,13 +2,15 @@
 
 The page is drawn at trim + 2 × bleed (plus room for crop marks when a
 profile asks for them) with TrimBox and BleedBox set on every page; nothing
-is stretched.  Text and the QR code are 100 % K in CMYK profiles.  The same
+is stretched.  Black text and the QR code are 100 % K in CMYK profiles, and
+black text overprints so that no white halo shows where plates shift.  The same
 code writes one card per file and the whole batch as one file, in which the
 artwork, fonts and the ICC profile are stored once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ MARK_OFFSET_MM = 3.0
 MARK_LENGTH_MM = 5.0
 MARK_WIDTH_PT = 0.25
 
-# Images and streams are compressed once; ASCII85 in pure Python would cost time per card.
+# reportlab's own streams go out Flate-compressed only; its pure-Python ASCII85 would cost time per card.
 rl_config.useA85 = 0
 
 
@@ -116,8 +118,14 @@ class CardRenderer:
         first = cards[0].recipient if cards else None
         document_title = title or (first.company if first else self.template.name)
         buffer = io.BytesIO()
+        fingerprint = self.fingerprint(cards)
         canvas = self.new_canvas(
-            buffer, self.geometry.media_size, self.geometry.trim_box, self.geometry.bleed_box, document_title
+            buffer,
+            self.geometry.media_size,
+            self.geometry.trim_box,
+            self.geometry.bleed_box,
+            document_title,
+            fingerprint,
         )
         for card in cards:
             for page_index in range(len(card.pages)):
@@ -125,8 +133,20 @@ class CardRenderer:
                 if self.profile.crop_marks:
                     self._draw_crop_marks(canvas)
                 canvas.showPage()
-        self.finish(canvas, document_title)
+        self.finish(canvas, document_title, fingerprint)
         return buffer.getvalue()
+
+    def fingerprint(self, cards: Sequence[Card], *extra: str) -> str:
+        """What makes a document unique (template, profile, every card's link and text), for its IDs."""
+        digest = hashlib.sha256()
+        for part in (str(self.template.file), repr(self.profile), repr(self.geometry), *extra):
+            digest.update(part.encode() + b"\0")
+        for card in cards:
+            digest.update(card.recipient.id.encode() + b"\0" + card.link.encode() + b"\0")
+            for page in card.pages:
+                for fitted in page.fields:
+                    digest.update(f"{fitted.field.name}\0{fitted.size_pt}\0{fitted.text}\0".encode())
+        return digest.hexdigest()
 
     def new_canvas(
         self,
@@ -135,8 +155,9 @@ class CardRenderer:
         trim_box: tuple[float, float, float, float],
         bleed_box: tuple[float, float, float, float],
         title: str,
+        fingerprint: str,
     ) -> Canvas:
-        """A canvas with this profile's PDF version, boxes and metadata."""
+        """A canvas with this profile's PDF version, boxes and metadata, identified by ``fingerprint``."""
         canvas = Canvas(
             buffer,
             pagesize=size,
@@ -152,12 +173,14 @@ class CardRenderer:
         canvas.setAuthor(self.template.name)
         canvas.setCreator("greetcard")
         canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
+        # reportlab's invariant mode gives every file the same /ID; the content makes it unique again.
+        canvas._doc.updateSignature(fingerprint)
         return canvas
 
-    def finish(self, canvas: Canvas, title: str) -> None:
+    def finish(self, canvas: Canvas, title: str, fingerprint: str) -> None:
         """Add PDF/X-4 when the profile asks for it, and save."""
         if self.profile.pdfx:
-            pdfx.make_pdfx4(canvas, title)
+            pdfx.add_pdfx4(canvas, title, fingerprint)
         canvas.save()
 
     def draw_page(self, canvas: Canvas, card: Card, page_index: int) -> None:
@@ -196,7 +219,7 @@ class CardRenderer:
         """White plate (quiet zone included), then the dark modules as one vector path in 100 % K."""
         x, y, size, _ = self.geometry.rect_pt(placement.spec.box)
         module = placement.module_mm * PT_PER_MM
-        quiet = placement.spec.quiet_zone_modules * module
+        quiet = placement.quiet_zone_mm * PT_PER_MM
         white, black = (
             ("0 0 0 0 k", "0 0 0 1 k") if self.profile.color_model == "cmyk" else ("1 1 1 rg", "0 0 0 rg")
         )
@@ -208,7 +231,11 @@ class CardRenderer:
         )
 
     def _draw_text(self, canvas: Canvas, fitted: FittedText) -> None:
+        canvas.saveState()
         self._fill(canvas, fitted.field.color)
+        if self.profile.color_model == "cmyk" and fitted.field.color.is_pure_black:
+            canvas.setFillOverprint(True)
+            canvas.setOverprintMask(1)  # nonzero overprint: the 0 % inks do not knock out the artwork
         text = canvas.beginText()
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
@@ -217,6 +244,7 @@ class CardRenderer:
                 text.setFont(run.face.registered_name, fitted.size_pt)
                 text.textOut(run.text)
         canvas.drawText(text)
+        canvas.restoreState()
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
         draw_crop_marks(

@@ -191,3 +191,32 @@ def test_imposed_press_sheets_hold_every_card_once_with_marks_outside_the_bleed(
             inside = box[0] + 0.01 < max(x0, x1) and min(x0, x1) < box[2] - 0.01
             inside = inside and box[1] + 0.01 < max(y0, y1) and min(y0, y1) < box[3] - 0.01
             assert not inside, "a crop mark reaches into a card's bleed"
+
+
+def test_every_card_has_its_own_document_ids(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    path = write_csv(
+        tmp_path / "twins.csv",
+        [["1", "Same GmbH", "Eva", "Frau", "de"], ["2", "Same GmbH", "Max", "Herr", "de"]],
+    )
+    out = render(run_cli, tmp_path / "out", recipients=path)
+    ids, document_ids = set(), set()
+    for entry in read_manifest(out):
+        reader = reader_for(out / entry["file"])
+        ids.add(bytes(reader.trailer["/ID"][0].original_bytes))
+        xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+        document_ids.add(xmp.split("<xmpMM:DocumentID>")[1].split("<")[0])
+    assert len(ids) == 2 and len(document_ids) == 2
+
+
+def test_black_text_overprints_and_coloured_text_does_not(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    out = render(run_cli, tmp_path / "out")
+    reader = reader_for(first_pdf(out))
+    states = reader.pages[0]["/Resources"]["/ExtGState"]
+    overprinting = {name for name, ref in states.items() if bool(ref.get_object().get("/op", False))}
+    assert overprinting
+    content = reader.pages[0].get_contents().get_data().decode("latin-1")
+    for name in overprinting:
+        # the overprint state is set right after 100 % K and before the text it governs
+        assert f"0 0 0 1 k\n{name} gs" in content or f"0 0 0 1 k {name} gs" in content
