@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from .errors import TemplateError
@@ -43,6 +43,32 @@ class FontFace:
         return self.widths_per_mille.get(code, self.default_width_per_mille) * size_pt / 1000
 
 
+class _ContentTaggedTTFont(TTFont):  # type: ignore[misc]
+    """A TTFont whose subset tags follow the subset's characters.
+
+    reportlab tags the subsets of every file AAAAAA+, AAAAAB+, …; when a shop merges
+    single cards, different subsets then share one name and a RIP may mix their glyphs
+    (garbled names).  Here equal tags mean equal subsets.
+    """
+
+    def addObjects(self, doc: object) -> None:
+        state = self.state.get(doc)
+        subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
+        face_name = bytes(self.face.name)
+        original = ttfonts.SUBSETN
+        ttfonts.SUBSETN = lambda n, *_: subset_tag(face_name, subsets[n])
+        try:
+            super().addObjects(doc)
+        finally:
+            ttfonts.SUBSETN = original
+
+
+def subset_tag(face_name: bytes, codepoints: tuple[int, ...]) -> bytes:
+    """Six capital letters from the font and the characters of a subset (PDF 32000 9.6.4)."""
+    digest = hashlib.sha256(face_name + b"|" + ",".join(map(str, codepoints)).encode()).digest()
+    return bytes(65 + byte % 26 for byte in digest[:6])
+
+
 @lru_cache(maxsize=64)
 def load_font(path: Path, key: str = "") -> FontFace:
     """Parse a TrueType file once per process and register it with reportlab."""
@@ -50,7 +76,7 @@ def load_font(path: Path, key: str = "") -> FontFace:
     digest = hashlib.sha1(data).hexdigest()[:10]
     registered_name = f"{path.stem}-{digest}"
     try:
-        font = TTFont(registered_name, str(path), shapable=False, asciiReadable=False)
+        font = _ContentTaggedTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
     except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
         # A truncated or damaged file fails deep inside reportlab's parser in many ways.
         raise TemplateError(

@@ -299,3 +299,14 @@ def test_longest_real_names_fit_legibly_in_the_default_card(
         if f["field"] == "recipient"
     ]
     assert all(size >= 7 for size in sizes)
+
+
+def test_subset_tags_follow_the_subset_so_merged_cards_cannot_mix_glyphs(sample_render: Path) -> None:
+    manifest = read_manifest(sample_render)
+    tags: dict[str, set[str]] = {}
+    for entry in manifest[:6]:
+        for font in embedded_fonts(sample_render / entry["file"]):
+            tag, name = font["name"][1:].split("+")
+            tags.setdefault(name, set()).add(tag)
+    assert len(tags["NotoSansJP-Bold"]) == 6  # six different names, six different subsets
+    assert len(tags["BIZUDPMincho-Regular"]) == 1  # 謹賀新年 on every card: one and the same subset
