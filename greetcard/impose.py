@@ -3,8 +3,9 @@
 For shops that print sheets rather than single cards.  The sheet is filled in
 whichever orientation holds more cards; cards keep their bleed, sit a gutter
 apart and get crop marks in the gutter.  Multi-page cards alternate front and
-back sheets, the back mirrored left-to-right so that it backs up its front
-when the sheet is turned over its long edge.  The artwork and fonts are stored
+back sheets, the back mirrored so that it backs up its front when the sheet
+is turned over its long edge (columns swap on a portrait sheet, rows on a
+landscape one).  The artwork and fonts are stored
 once, as in the press file.
 """
 
@@ -51,8 +52,10 @@ class SheetPlan:
     def cell_origin_mm(self, slot: int, mirrored: bool) -> tuple[float, float]:
         """Bottom-left corner of a slot's bleed box, grid centred on the sheet, slot 0 top-left."""
         column, row = slot % self.columns, slot // self.columns
-        if mirrored:
-            column = self.columns - 1 - column
+        if mirrored and self.sheet_mm[0] <= self.sheet_mm[1]:
+            column = self.columns - 1 - column  # portrait: the long edge is vertical
+        elif mirrored:
+            row = self.rows - 1 - row  # landscape: the long edge is horizontal
         grid_w = self.columns * self.cell_mm[0] + (self.columns - 1) * GUTTER_MM
         grid_h = self.rows * self.cell_mm[1] + (self.rows - 1) * GUTTER_MM
         left = (self.sheet_mm[0] - grid_w) / 2 + column * (self.cell_mm[0] + GUTTER_MM)

@@ -225,3 +225,19 @@ def test_black_text_overprints_and_coloured_text_does_not(
         if state in overprinting:
             assert fill == "0 0 0 1", fill  # only 100 % K overprints
     assert "0 .9 .85 0 k" in content  # the vermilion greeting is there, and knocks out
+
+
+def test_backs_are_mirrored_across_the_long_edge() -> None:
+    from greetcard.impose import plan_sheet
+
+    portrait = plan_sheet("SRA3", (105, 148), 3)
+    assert portrait.sheet_mm[0] < portrait.sheet_mm[1]
+    front, back = portrait.cell_origin_mm(0, mirrored=False), portrait.cell_origin_mm(0, mirrored=True)
+    assert front[1] == back[1] and front[0] + back[0] + portrait.cell_mm[0] == pytest.approx(
+        portrait.sheet_mm[0]
+    )
+    landscape = plan_sheet("SRA3", (148, 100), 3)
+    assert landscape.sheet_mm[0] > landscape.sheet_mm[1] and landscape.rows == 2
+    front, back = landscape.cell_origin_mm(0, mirrored=False), landscape.cell_origin_mm(0, mirrored=True)
+    assert front[0] == back[0]
+    assert front[1] + back[1] + landscape.cell_mm[1] == pytest.approx(landscape.sheet_mm[1])
