@@ -75,10 +75,6 @@ class PreparedArtwork:
     unembedded_fonts: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def min_bleed_mm(self) -> float:
-        return min(self.bleed_covered_mm)
-
 
 class _LinkedObject(PDFObject):  # type: ignore[misc]
     """One artwork object inside one document: chunks joined with that document's numbers."""
@@ -141,7 +137,6 @@ def prepare_artwork(
     page's own CMYK fills and strokes are converted to RGB.
     """
     cmyk = color_model == "cmyk"
-    to_cmyk = colour.image_to_cmyk if cmyk else None
     suffix = path.suffix.lower()
     notes: list[str] = []
     raster_dpi = None
@@ -149,10 +144,10 @@ def prepare_artwork(
         pdf = path.read_bytes()
         kind = "pdf"
     elif suffix == ".svg":
-        pdf = _svg_to_pdf(path, to_cmyk is not None)
+        pdf = _svg_to_pdf(path)
         kind = "svg"
     else:
-        pdf, raster_dpi = _raster_to_pdf(path, trim_mm, bleed_mm, to_cmyk)
+        pdf, raster_dpi = _raster_to_pdf(path, trim_mm, bleed_mm, cmyk)
         kind = "raster"
     try:
         reader = PdfReader(io.BytesIO(pdf))
@@ -167,7 +162,10 @@ def prepare_artwork(
         )
     bbox = _rect(page.get("/BleedBox") or page.get("/CropBox") or page.mediabox)
     trim_in_form = _artwork_trim(path, page, bbox, trim_mm)
-    device_rgb = kind == "pdf" and _uses_device_rgb(page)
+    # SVG colours are rewritten below; what else is RGB (gradients, embedded images) is tagged sRGB.
+    device_rgb = (
+        _uses_device_rgb(page) if kind == "pdf" else kind == "svg" and _resources_use_device_rgb(page)
+    )
     if device_rgb and cmyk:
         notes.append("artwork uses DeviceRGB; it is tagged as sRGB for CMYK output")
     contents = page.get_contents()
@@ -236,9 +234,13 @@ def _artwork_trim(path: Path, page: Any, bbox: Rect, trim_mm: tuple[float, float
     return Rect(left, bottom, left + width_pt, bottom + height_pt)
 
 
-def _uses_device_rgb(page: Any) -> bool:
+def _resources_use_device_rgb(page: Any) -> bool:
     resources = page.get("/Resources")
-    if resources is not None and b"/DeviceRGB" in _flat_bytes(resources.get_object(), set()):
+    return resources is not None and b"/DeviceRGB" in _flat_bytes(resources.get_object(), set())
+
+
+def _uses_device_rgb(page: Any) -> bool:
+    if _resources_use_device_rgb(page):
         return True
     contents = page.get_contents()
     return contents is not None and bool(_DEVICE_RGB.search(contents.get_data()))
@@ -457,7 +459,7 @@ def _num(value: float) -> str:
 # --- other formats become a one-page PDF first ---------------------------------
 
 
-def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
+def _svg_to_pdf(path: Path) -> bytes:
     from xml.etree import ElementTree
 
     from reportlab.graphics import renderPDF
@@ -484,15 +486,13 @@ def _svg_to_pdf(path: Path, cmyk: bool) -> bytes:
         ) from None
     if drawing is None or not getattr(drawing, "contents", None):
         raise TemplateError(f"{path}: the SVG artwork draws nothing — save it again as plain SVG")
-    if cmyk:
-        colour.convert_drawing_to_cmyk(drawing)
     buffer = io.BytesIO()
     renderPDF.drawToFile(drawing, buffer, autoSize=1)
     return buffer.getvalue()
 
 
 def _raster_to_pdf(
-    path: Path, trim_mm: tuple[float, float], bleed_mm: float, to_cmyk: Callable[[Any], Any] | None
+    path: Path, trim_mm: tuple[float, float], bleed_mm: float, cmyk: bool
 ) -> tuple[bytes, float]:
     from PIL import Image, ImageOps, UnidentifiedImageError
     from reportlab.lib.utils import ImageReader
@@ -521,9 +521,9 @@ def _raster_to_pdf(
         image = _flatten_on_white(image)
     if image.mode not in ("RGB", "CMYK", "L"):
         image = image.convert("RGB")
-    if to_cmyk is not None and image.mode == "RGB":
-        image = to_cmyk(image)
-    elif to_cmyk is None and dpi > SCREEN_DPI:
+    if cmyk and image.mode == "RGB":
+        image = colour.image_to_cmyk(image)
+    elif not cmyk and dpi > SCREEN_DPI:
         # Screen PDFs are for e-mail: 150 dpi looks sharp on any display at a fraction of the size.
         scale = SCREEN_DPI / dpi
         image = image.resize((round(width_px * scale), round(height_px * scale)), resample=3)

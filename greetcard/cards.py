@@ -45,9 +45,6 @@ class Card:
     link: str
     pages: tuple[CardPage, ...]
 
-    def shrunk_fields(self) -> list[FittedText]:
-        return [fitted for page in self.pages for fitted in page.fields if fitted.shrunk]
-
 
 class CardBuilder:
     """The per-batch preparation that makes building each card cheap."""

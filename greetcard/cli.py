@@ -210,9 +210,10 @@ def render(
         if report.written_nothing:
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
+            read_as = report.encoding + (f", {report.delimiter!r}-separated" if report.delimiter else "")
             click.echo(
                 f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
-                f"(profile {report.profile}) in {report.seconds:.1f} s; "
+                f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
                 f"manifest: {report.out / 'manifest.csv'}",
                 err=True,
             )

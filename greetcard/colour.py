@@ -108,23 +108,3 @@ def as_rgb(color: Color) -> tuple[float, float, float]:
         return color.rgb
     assert color.cmyk is not None
     return cmyk_to_rgb(color.cmyk)
-
-
-def convert_drawing_to_cmyk(drawing: Any) -> None:
-    """Recolour a reportlab Drawing (from SVG) in place: every RGB fill and stroke → CMYK."""
-    from reportlab.lib.colors import CMYKColor
-    from reportlab.lib.colors import Color as RLColor
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, RLColor) and not isinstance(value, CMYKColor):
-            c, m, y, k = rgb_to_cmyk((float(value.red), float(value.green), float(value.blue)))
-            return CMYKColor(c, m, y, k, alpha=value.alpha)
-        return value
-
-    stack = [drawing]
-    while stack:
-        node = stack.pop()
-        for attribute in ("fillColor", "strokeColor"):
-            if hasattr(node, attribute):
-                setattr(node, attribute, convert(getattr(node, attribute)))
-        stack.extend(getattr(node, "contents", []))

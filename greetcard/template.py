@@ -90,10 +90,6 @@ class TextField:
     max_lines: int | None = None
     where: str = ""
 
-    def text_for(self, language: str) -> str:
-        """The text variant for a row's language, else the default one."""
-        return self.text.get(language, self.text.get("default", ""))
-
 
 @dataclass(frozen=True)
 class QrSpec:
