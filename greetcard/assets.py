@@ -17,8 +17,10 @@ def assets_folder() -> Path:
     for candidate in (package / "_assets", package.parent / "assets"):
         if (candidate / "templates").is_dir():
             return candidate
-    raise FileNotFoundError(
-        f"greetcard's assets are missing (looked in {package / '_assets'} and "
+    from .errors import TemplateError
+
+    raise TemplateError(
+        f"greetcard's bundled templates and fonts are missing (looked in {package / '_assets'} and "
         f"{package.parent / 'assets'}) — reinstall greetcard"
     )
 

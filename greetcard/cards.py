@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import LinkError, Location, located
+from .errors import GreetcardError, LinkError, Location, located
 from .filling import CompiledField, compile_fields
 from .fonts import FontChain, load_font
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
@@ -22,8 +22,8 @@ from .template import CardTemplate, TextField
 FIT_CACHE_LIMIT = 20_000
 
 
-class RowRefused(Exception):
-    """This row cannot become a card: where (file, line, column) and why."""
+class RowRefused(GreetcardError):
+    """Raised when a row cannot become a card; carries where (file, line, column) and why."""
 
     def __init__(self, location: Location, message: str) -> None:
         super().__init__(located(location, message))
@@ -51,7 +51,7 @@ class CardBuilder:
 
     def __init__(self, template: CardTemplate, recipients: RecipientList, link: str | None = None) -> None:
         self.template = template
-        self.source = recipients
+        self.list_path = recipients.path
         self.columns = list(recipients.columns)
         pattern = link if link is not None else template.link
         if not pattern:
@@ -131,4 +131,4 @@ class CardBuilder:
             column = max(inside)[1] if inside else None
         column_number = self.columns.index(column) + 1 if column in self.columns else None
         prefix = f"{column}: " if column else ""
-        return RowRefused(Location(self.source.path, recipient.line, column_number), prefix + message)
+        return RowRefused(Location(self.list_path, recipient.line, column_number), prefix + message)

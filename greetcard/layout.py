@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+from .errors import GreetcardError
 from .fonts import FontChain, FontFace
 from .template import TextField
 
@@ -28,12 +29,12 @@ NO_LINE_END = frozenset("「『（〔［｛〈《【〘〖〝‘“„«([{")
 _BREAK_AFTER = frozenset("-/–—")
 
 
-class TextDoesNotFit(Exception):
-    """The text needs more room than the field has, even at its minimum size."""
+class TextDoesNotFit(GreetcardError):
+    """Raised when text needs more room than its field has, even at the minimum size."""
 
 
-class MissingGlyphs(Exception):
-    """Some characters exist in none of the field's fonts."""
+class MissingGlyphs(GreetcardError):
+    """Raised when characters exist in none of a field's fonts."""
 
     def __init__(self, characters: list[str]) -> None:
         super().__init__(characters)

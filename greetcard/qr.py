@@ -17,7 +17,7 @@ import qrcode
 import qrcode.constants
 from qrcode.exceptions import DataOverflowError
 
-from .errors import LinkError
+from .errors import GreetcardError, LinkError
 from .template import QrSpec
 
 _LEVELS = {
@@ -83,8 +83,8 @@ class QrPlacement:
         return make_symbol(self.link, self.spec.error_correction)
 
 
-class ModulesTooSmall(Exception):
-    """The QR box cannot hold this link with phone-readable modules."""
+class ModulesTooSmall(GreetcardError):
+    """Raised when a QR box cannot hold a link with phone-readable modules."""
 
 
 _SYMBOLS: dict[tuple[str, str], QrSymbol] = {}
