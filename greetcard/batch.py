@@ -23,6 +23,7 @@ from .output import (
     ManifestEntry,
     manifest_bytes,
     prepare_output_folder,
+    record_written,
     safe_stem,
     write_atomically,
 )
@@ -277,8 +278,12 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             )
         )
     report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]
+    written = [entry.file for entry in report.entries if entry.file]
+    if report.batch_file is not None:
+        written.append(report.batch_file.name)
     try:
         write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
+        record_written(folder, written)
     except OSError as err:
         raise OutputError(
             f"{folder / MANIFEST_NAME}: cannot write the manifest ({err.strerror or err})"

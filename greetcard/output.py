@@ -77,11 +77,15 @@ class FileNamer:
         return f"{candidate}.pdf"
 
 
-def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
-    """Create the folder if needed; clear partial files and the cards of the previous run.
+#: Lists every file the last run wrote, so the next run can clear them (and nothing else).
+WRITTEN_LIST = ".greetcard-written"
 
-    Cards an earlier run listed in its manifest are removed, so a folder never mixes
-    last run's cards (perhaps for recipients since deleted) with this run's.
+
+def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
+    """Create the folder if needed; clear partial files and everything the previous run wrote.
+
+    A folder never mixes last run's cards (perhaps for recipients since deleted, or an
+    old press file) with this run's; files greetcard did not write are left alone.
     """
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder}: exists and is not a folder — choose another --out")
@@ -94,28 +98,25 @@ def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
         raise OutputError(f"{manifest}: is not a file — remove it or choose another --out")
     for leftover in folder.glob(TEMP_PREFIX + "*"):
         leftover.unlink(missing_ok=True)
-    for name in previous_cards(manifest):
-        card = folder / name
-        if card.suffix.lower() == ".pdf" and card.parent == folder and (card.is_file() or card.is_symlink()):
-            card.unlink()
+    for name in previously_written(folder):
+        old = folder / name
+        if old.is_file() or old.is_symlink():
+            old.unlink()
     return folder.resolve()
 
 
-def previous_cards(manifest: Path) -> list[str]:
-    """File names a previous run's manifest lists (nothing if there is none or it is not ours)."""
+def previously_written(folder: Path) -> list[str]:
+    """PDF names the last run recorded; anything that is not a plain PDF name is ignored."""
     try:
-        text = manifest.read_bytes().decode("utf-8-sig")
+        names = (folder / WRITTEN_LIST).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return []
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or tuple(rows[0]) != MANIFEST_FIELDS:
-        return []
-    names = []
-    for row in rows[1:]:
-        name = row[2] if len(row) > 2 else ""
-        if name and name == safe_stem(name[:-4]) + ".pdf":
-            names.append(name)
-    return names
+    return [name for name in names if name.lower().endswith(".pdf") and name == safe_stem(name[:-4]) + ".pdf"]
+
+
+def record_written(folder: Path, names: list[str]) -> None:
+    """Remember what this run wrote, for the next run's clean-up."""
+    write_atomically(folder, WRITTEN_LIST, ("\n".join(names) + "\n").encode("utf-8"))
 
 
 def write_atomically(folder: Path, name: str, data: bytes) -> Path:

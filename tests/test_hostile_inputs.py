@@ -332,7 +332,12 @@ def test_cards_of_the_previous_run_are_cleared(tmp_path: Path, run_cli: Callable
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     second = write_csv(tmp_path / "b.csv", [["1", "Alpha", "", "", "de"]])
     assert run_cli("render", second, "--out", out, "-q").exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["1-Alpha.pdf", "manifest.csv", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".greetcard-written",
+        "1-Alpha.pdf",
+        "manifest.csv",
+        "notes.txt",
+    ]
 
 
 @pytest.mark.parametrize("command", [["preview", "-o"], ["proof", "-o"]])
@@ -358,3 +363,18 @@ def test_preview_without_a_row_takes_the_first_good_card(tmp_path: Path, run_cli
     path = write_csv(tmp_path / "l.csv", [["1", "", "", "", "de"], ["2", "Beta AG", "", "", "de"]])
     result = run_cli("preview", path, "-o", tmp_path / "p.png")
     assert result.exit_code == 0 and "2 · Beta AG" in result.stderr
+
+
+def test_old_press_file_and_formula_like_names_are_cleared_too(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    out = tmp_path / "out"
+    first = write_csv(tmp_path / "a.csv", [["+49A", "Plus GmbH", "", "", "de"], ["2", "Beta", "", "", "de"]])
+    assert run_cli("render", first, "--out", out, "-q", "--batch", "press.pdf").exit_code == 0
+    assert (out / "+49A-Plus GmbH.pdf").exists() and (out / "press.pdf").exists()
+    second = write_csv(tmp_path / "b.csv", [["2", "Beta", "", "", "de"]])
+    assert run_cli("render", second, "--out", out, "-q").exit_code == 0
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "2-Beta.pdf",
+        "manifest.csv",
+    ]
