@@ -17,6 +17,8 @@ from .template import Box, CardTemplate, PrintProfile
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_RASTER_DPI = 300
+#: Below this a QR code still scans up close, but not from arm's length (template.MIN_QR_SIZE_MM refuses).
+QR_ARM_LENGTH_MIN_MM = 20
 #: Rounding slack, so a box placed exactly on the safe-zone line passes.
 TOLERANCE_MM = 0.05
 
@@ -69,7 +71,7 @@ def template_findings(
                         field="qr",
                     )
                 )
-            if page.qr.size_mm < 20:
+            if page.qr.size_mm < QR_ARM_LENGTH_MIN_MM:
                 findings.append(
                     Finding(
                         WARNING,
