@@ -8,8 +8,10 @@ ones.  The CLI is a thin shell around :func:`render_batch`.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -22,6 +24,7 @@ from .output import (
     FileNamer,
     ManifestEntry,
     manifest_bytes,
+    output_folder_lock,
     prepare_output_folder,
     record_written,
     safe_stem,
@@ -119,6 +122,8 @@ def resolve_profile(
     """The named profile with command-line overrides applied."""
     profile = template.profile(name)
     if bleed_mm is not None:
+        if not (math.isfinite(bleed_mm) and 0 <= bleed_mm <= 20):
+            raise TemplateError(f"bleed must be a number from 0 to 20 mm, got {bleed_mm}")
         profile = replace(profile, bleed_mm=bleed_mm)
     if crop_marks is not None:
         profile = replace(profile, crop_marks=crop_marks)
@@ -218,7 +223,6 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             f"{prepared.template.file}: the template fails preflight — "
             + "; ".join(finding.message for finding in template_errors)
         )
-    renderer = prepared.renderer
     report = RenderReport(
         out=options.out,
         encoding=prepared.recipients.encoding,
@@ -232,21 +236,39 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         report.written_nothing = True
         report.seconds = time.perf_counter() - started
         return report
+    if options.impose_sheet:
+        from .impose import plan_sheet
+
+        # Fail before writing anything, not after every card is on disk.
+        plan_sheet(
+            options.impose_sheet,
+            (prepared.template.width_mm, prepared.template.height_mm),
+            prepared.profile.bleed_mm,
+        )
+    with output_folder_lock(options.out):
+        return _write_batch(options, prepared, report, started, progress)
+
+
+def _write_batch(
+    options: RenderOptions,
+    prepared: Prepared,
+    report: RenderReport,
+    started: float,
+    progress: Progress | None,
+) -> RenderReport:
     folder = prepare_output_folder(options.out, MANIFEST_NAME)
     report.out = folder
     namer = FileNamer()
-    for reserved in (
-        options.batch_file,
-        f"press-{options.impose_sheet}.pdf" if options.impose_sheet else None,
-    ):
-        if reserved:
-            namer.taken.add(_batch_name(reserved).casefold())
+    if options.press_file:
+        namer.taken.add(options.press_file.casefold())
     names = [namer.name_for(card.recipient.id, card.recipient.company) for card in prepared.cards]
     press = None
     if options.press_file and prepared.cards:
         title = f"{prepared.template.name} — {len(prepared.cards)} cards"
         press = PressFile(options.press_file, title, options.impose_sheet)
-    failures = _write_cards(renderer, prepared.cards, names, folder, options.jobs, progress, press)
+    # Recorded before writing, so even an interrupted run is cleared by the next one.
+    record_written(folder, [*names, *([press.name] if press else [])])
+    failures = _write_cards(prepared.renderer, prepared.cards, names, folder, options.jobs, progress, press)
     if press is not None and press.name not in failures:
         report.batch_file = folder / press.name
     entries: list[tuple[int, ManifestEntry]] = []
@@ -278,12 +300,8 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             )
         )
     report.entries = [entry for _, entry in sorted(entries, key=lambda item: item[0])]
-    written = [entry.file for entry in report.entries if entry.file]
-    if report.batch_file is not None:
-        written.append(report.batch_file.name)
     try:
         write_atomically(folder, MANIFEST_NAME, manifest_bytes(report.entries))
-        record_written(folder, written)
     except OSError as err:
         raise OutputError(
             f"{folder / MANIFEST_NAME}: cannot write the manifest ({err.strerror or err})"
@@ -321,6 +339,11 @@ class PressFile:
 
 
 _WORK: tuple[CardRenderer, Sequence[Card], Sequence[str], Path] | None = None
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C stops the run in the parent, which ends the pool; workers need not report it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _encode(key: tuple[str, str]) -> QrSymbol:
@@ -391,11 +414,11 @@ def _written(
         # The QR mask search is the costliest step per card: spread it over the cores first, so
         # the card writers and the press file (forked below) all find every symbol ready.
         keys = sorted({(p.qr.link, p.qr.spec.error_correction) for c in cards for p in c.pages if p.qr})
-        with context.Pool(workers) as pool:
+        with context.Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
             remember_symbols(pool.map(_encode, keys, chunksize=16))
         _WORK = (renderer, cards, names, folder)
         try:
-            with context.Pool(workers) as pool:
+            with context.Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
                 press_result = pool.apply_async(_render_press, (press,)) if press else None
                 for name, failure in pool.imap_unordered(_render_one, range(len(cards)), chunksize=8):
                     yield name, failure, True

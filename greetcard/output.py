@@ -9,13 +9,14 @@ leaves a half-written PDF, and nothing is ever written outside the folder.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,11 +99,42 @@ def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
         raise OutputError(f"{manifest}: is not a file — remove it or choose another --out")
     for leftover in folder.glob(TEMP_PREFIX + "*"):
         leftover.unlink(missing_ok=True)
+    manifest.unlink(missing_ok=True)  # an interrupted run must not leave the old manifest behind
     for name in previously_written(folder):
         old = folder / name
         if old.is_file() or old.is_symlink():
             old.unlink()
     return folder.resolve()
+
+
+LOCK_NAME = ".greetcard-lock"
+
+
+@contextlib.contextmanager
+def output_folder_lock(folder: Path) -> Iterator[None]:
+    """One run at a time per output folder (where the platform can lock files)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; runs there are not guarded
+        yield
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / LOCK_NAME).open("a")
+    except OSError as err:
+        raise OutputError(f"{folder}: cannot use this output folder ({err.strerror or err})") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError(
+                f"{folder}: another greetcard run is writing into this folder — wait for it, "
+                "or choose another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def previously_written(folder: Path) -> list[str]:

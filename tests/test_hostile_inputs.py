@@ -333,6 +333,7 @@ def test_cards_of_the_previous_run_are_cleared(tmp_path: Path, run_cli: Callable
     second = write_csv(tmp_path / "b.csv", [["1", "Alpha", "", "", "de"]])
     assert run_cli("render", second, "--out", out, "-q").exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
+        ".greetcard-lock",
         ".greetcard-written",
         "1-Alpha.pdf",
         "manifest.csv",
