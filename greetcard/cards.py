@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import GreetcardError, LinkError, Location, located
-from .filling import CompiledField, compile_fields
+from .filling import CompiledField, compile_fields, link_text
 from .fonts import FontChain, load_font
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
@@ -64,7 +64,7 @@ class CardBuilder:
             for page in template.pages:
                 if page.qr is not None:
                     try:
-                        place_symbol(check_link(pattern), page.qr)
+                        place_symbol(check_link(self.link_pattern.fill({})), page.qr)
                     except ModulesTooSmall as err:
                         raise LinkError(f"{template.file}: QR code: {err}") from None
         self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
@@ -96,6 +96,13 @@ class CardBuilder:
                         "— replace the character or add a fallback font to the field",
                     ) from None
                 except TextDoesNotFit as err:
+                    if link_text(link) in text or link in text:
+                        # The link is what is too long here, not the column it was filled from.
+                        raise RowRefused(
+                            Location(self.list_path, recipient.line),
+                            f"the link {link} is too long for field '{field.name}': {err} "
+                            "(or shorten the link)",
+                        ) from None
                     raise self._refusal(recipient, None, str(err), field_text=text) from None
             placement = None
             if page.qr is not None:

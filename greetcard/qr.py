@@ -147,7 +147,11 @@ def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
 
 
 def check_link(link: str, what: str = "link") -> str:
-    """Accept only absolute http(s) links with a host; return the link unchanged."""
+    """Accept only absolute http(s) links with a clear host; return them in plain ASCII.
+
+    International hosts become their IDNA form and other non-ASCII characters are
+    percent-encoded, so every phone reads the same address out of the QR code.
+    """
     try:
         parsed = urllib.parse.urlsplit(link)
         parsed.port  # noqa: B018 — raises for a malformed host:port
@@ -160,7 +164,27 @@ def check_link(link: str, what: str = "link") -> str:
         )
     if any(c.isspace() or ord(c) < 32 for c in link):
         raise LinkError(f"{what} {link!r} contains spaces or control characters — percent-encode them")
-    return link
+    if "\\" in parsed.netloc or "@" in parsed.netloc:
+        raise LinkError(
+            f"{what} {link!r}: the host part must not hold '\\' or '@' — give the plain host name"
+        )
+    if link.isascii():
+        return link
+    try:
+        host = (parsed.hostname or "").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise LinkError(f"{what} {link!r}: the host name is not a valid international domain name") from None
+    netloc = host + (f":{parsed.port}" if parsed.port else "")
+    keep = "/?&=#:;,+@!$'()*%~-._"
+    return urllib.parse.urlunsplit(
+        (
+            parsed.scheme,
+            netloc,
+            urllib.parse.quote(parsed.path, safe=keep),
+            urllib.parse.quote(parsed.query, safe=keep),
+            urllib.parse.quote(parsed.fragment, safe=keep),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -202,9 +226,7 @@ class LinkPattern:
         return cls(pattern, tuple(columns))
 
     def fill(self, values: dict[str, str]) -> str:
-        """The link for one recipient; every value is percent-encoded (UTF-8)."""
-        if not self.columns:
-            return self.pattern
+        """The link for one recipient; every value is percent-encoded (UTF-8), ``{{`` becomes ``{``."""
         return self.pattern.format(
             **{name: urllib.parse.quote(values.get(name, ""), safe="") for name in self.columns}
         )

@@ -164,9 +164,12 @@ def read_recipients(
 def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
     """Decode a CSV file's bytes; guess between UTF-8, cp932 and cp1252 unless told."""
     if encoding:
+        codec = _python_codec(encoding, path)
+        if data.startswith(b"\xef\xbb\xbf") and codec != "utf-8-sig":
+            data = data[3:]  # a UTF-8 byte-order mark in front of another encoding's text
         return _decode(
             data,
-            _python_codec(encoding, path),
+            codec,
             path,
             lambda byte: (
                 f"byte 0x{byte:02X} is not valid {encoding} — check the file's encoding "
@@ -355,7 +358,16 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
 
     import openpyxl
 
-    broken = (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError, IndexError, TypeError)
+    broken = (
+        zipfile.BadZipFile,
+        KeyError,
+        OSError,
+        ValueError,
+        ParseError,
+        IndexError,
+        TypeError,
+        AttributeError,
+    )
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -364,6 +376,10 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
             f"{path}: cannot open the workbook ({err}) — save it again from Excel as .xlsx"
         ) from None
     try:
+        if not workbook.worksheets:
+            raise RecipientsError(
+                f"{path}: the workbook has no worksheet with rows — put the list on the first sheet"
+            )
         sheet, formula_sheet = workbook.worksheets[0], formulas.worksheets[0]
         # The stored sheet size can be wrong (files written by other programs); read every row.
         sheet.reset_dimensions()
@@ -492,7 +508,8 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
 
 def _check_header(path: Path, line: int, columns: list[str]) -> None:
     if "company" not in columns:
-        found = ", ".join(repr(c) for c in columns if c) or "none"
+        shown = [repr(c if len(c) <= 40 else c[:39] + "…") for c in columns if c]
+        found = ", ".join(shown[:12]) + (f" and {len(shown) - 12} more" if len(shown) > 12 else "") or "none"
         raise RecipientsError(
             located(
                 Location(path, line),
@@ -577,6 +594,11 @@ def _build_recipient(
             return problem(f"{name} contains the invisible or control character {listed} — delete it", name)
     if not company:
         return problem("company is empty — fill in the company name or delete the row", "company")
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in company):
+        # e.g. only combining accents, which would float over nothing
+        return problem(
+            "company has no visible characters — fill in the company name or delete the row", "company"
+        )
     language = values.get("language", "").casefold()
     if not language:
         language = "ja" if has_japanese(company) else default_language
