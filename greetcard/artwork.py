@@ -225,8 +225,8 @@ def _artwork_trim(path: Path, page: Any, bbox: Rect, trim_mm: tuple[float, float
     tolerance = SIZE_TOLERANCE_MM * PT_PER_MM
     if bbox.width + tolerance < width_pt or bbox.height + tolerance < height_pt:
         raise TemplateError(
-            f"{path}: the artwork is {bbox.width / PT_PER_MM:.1f} × {bbox.height / PT_PER_MM:.1f} mm, "
-            f"smaller than the card ({trim_mm[0]:g} × {trim_mm[1]:g} mm) — export it at the card's "
+            f"{path}: the artwork is {bbox.width / PT_PER_MM:.1f} × {bbox.height / PT_PER_MM:.1f} mm and "
+            f"does not cover the card ({trim_mm[0]:g} × {trim_mm[1]:g} mm) — export it at the card's "
             "size plus bleed on every side"
         )
     left = bbox.left + (bbox.width - width_pt) / 2
@@ -473,6 +473,15 @@ def _svg_to_pdf(path: Path) -> bytes:
             f"{path}:{line}:{column + 1}: the SVG is not well-formed XML ({err}) — save it again "
             "from the design program"
         ) from None
+    for element in root.iter():
+        if element.tag.rsplit("}", 1)[-1] != "image":
+            continue
+        reference = next((value for key, value in element.attrib.items() if key.endswith("href")), "")
+        if not reference.startswith("data:"):
+            raise TemplateError(
+                f"{path}: the SVG links an external image ({reference[:60]!r}), which would be left out — "
+                "embed the image in the SVG or export the artwork as PDF"
+            )
     if any(element.tag.rsplit("}", 1)[-1] == "text" for element in root.iter()):
         raise TemplateError(
             f"{path}: the SVG contains text, which would be drawn in a substitute font — convert the "

@@ -7,7 +7,9 @@ on stderr and exit code 1; rows that were refused are listed in the summary.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -28,8 +30,14 @@ def _check_delimiter(ctx: click.Context, param: click.Parameter, value: str | No
         return None
     named = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ","}
     value = named.get(value.lower(), value)
-    if len(value) != 1:
+    if len(value) != 1 or value in '"\r\n':
         raise click.BadParameter("give one character, e.g. --delimiter ';' or --delimiter tab")
+    return value
+
+
+def _check_file_name(value: str | None) -> str | None:
+    if value is not None and not value.strip(" ."):
+        raise click.BadParameter("give a file name, e.g. --batch press.pdf")
     return value
 
 
@@ -124,6 +132,9 @@ def main() -> None:
       greetcard render list.xlsx --out press --url 'https://example.org/?r={id}'
       greetcard check list.csv --json
     """
+    # Library warnings about repaired input files would only clutter the one-line errors.
+    for library in ("pypdf", "svglib", "reportlab"):
+        logging.getLogger(library).setLevel(logging.ERROR)
 
 
 @main.command()
@@ -140,6 +151,7 @@ def main() -> None:
     "--batch",
     "batch_file",
     metavar="NAME.pdf",
+    callback=lambda ctx, param, value: _check_file_name(value),
     help="Also write all cards as one multi-page PDF (in the output folder) for the press.",
 )
 @click.option(
@@ -290,7 +302,14 @@ def _print_findings(findings: list[Any]) -> None:
     for finding in findings:
         level = click.style(f"{finding.level:<7}", fg=colours[finding.level])
         row = f"{finding.row_id} " if finding.row_id else ""
-        click.echo(f"{level} {finding.where:<{where_width}}  {row}{finding.message}")
+        click.echo(f"{level} {finding.where:<{where_width}}  {_visible(row + finding.message)}")
+
+
+def _visible(text: str) -> str:
+    """Control and bidi characters from the data, shown as escapes so they cannot garble the terminal."""
+    return "".join(
+        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf") else char for char in text
+    )
 
 
 @main.command()
@@ -317,14 +336,13 @@ def preview(
       greetcard preview --guides -o preview.png
       greetcard preview kunden.csv --template mein-design --id JP010 -o longest.png
     """
-    from .preview import card_pages_png, preview_output_path, write_png
+    from .preview import card_pages_png, write_png
 
     try:
-        preview_output_path(output)
         prepared = prepare(inputs)
         card = pick_card(prepared, row_id, row_number)
         image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
-        written = write_file(output, write_png(image, dpi))
+        written = write_file(output, write_png(image, dpi), ".png")
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
@@ -360,10 +378,12 @@ def proof(
             f"Proof · {prepared.template.name} · {inputs.recipients.name} · profile {prepared.profile.name}"
         )
         data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
-        written = write_file(output, data)
+        written = write_file(output, data, ".pdf")
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)
+    if prepared.problems:
+        sys.exit(1)
 
 
 @main.group("template")

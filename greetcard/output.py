@@ -57,8 +57,8 @@ def safe_stem(text: str, max_bytes: int = MAX_STEM_BYTES) -> str:
     stem = stem.rstrip(" .")
     if not stem or set(stem) <= {"."}:
         stem = "card"
-    if stem.split(".")[0].upper().rstrip() in _WINDOWS_RESERVED:
-        stem = "_" + stem
+    if stem.split(".")[0].upper().rstrip() in _WINDOWS_RESERVED or stem.startswith(_FORMULA_STARTS):
+        stem = "_" + stem  # reserved on Windows, or a file name a spreadsheet would run as a formula
     return stem
 
 
@@ -183,9 +183,14 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def write_file(path: Path, data: bytes) -> Path:
+def write_file(path: Path, data: bytes, suffix: str) -> Path:
     """Write one file the user named (a preview, a proof) atomically, with one clear error."""
+    if path.suffix.lower() != suffix:
+        raise OutputError(f"{path}: this writes a {suffix} file — name it e.g. card{suffix}")
     folder = path.parent if str(path.parent) else Path(".")
+    blocking = next((parent for parent in (folder, *folder.parents) if parent.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"{path}: {blocking} is a file, not a folder — choose another -o")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         return write_atomically(folder, path.name, data)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -128,12 +127,3 @@ def _draw_guides(image: Image.Image, renderer: CardRenderer, page_index: int, dp
         )
     legend = "bleed · trim · safe zone · fields · QR"
     draw.text((4, 2), legend, fill=(90, 90, 90), font=font)
-
-
-def preview_output_path(path: Path) -> Path:
-    """Preview files are PNGs; refuse anything else early, with the fix."""
-    if path.suffix.lower() != ".png":
-        from .errors import OutputError
-
-        raise OutputError(f"{path}: a preview is a PNG image — name the file e.g. preview.png")
-    return path

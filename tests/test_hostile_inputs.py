@@ -349,7 +349,8 @@ def test_output_paths_that_cannot_be_written_are_clear_errors(
     blocker.write_text("x", encoding="utf-8")
     suffix = ".png" if command[0] == "preview" else ".pdf"
     result = run_cli(command[0], SAMPLE, command[1], blocker / f"x{suffix}")
-    assert result.exit_code == 1 and "cannot write here" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 1 and "is a file, not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_manifest_path_taken_by_a_folder_is_a_clear_error(
@@ -372,10 +373,153 @@ def test_old_press_file_and_formula_like_names_are_cleared_too(
     out = tmp_path / "out"
     first = write_csv(tmp_path / "a.csv", [["+49A", "Plus GmbH", "", "", "de"], ["2", "Beta", "", "", "de"]])
     assert run_cli("render", first, "--out", out, "-q", "--batch", "press.pdf").exit_code == 0
-    assert (out / "+49A-Plus GmbH.pdf").exists() and (out / "press.pdf").exists()
+    assert (out / "_+49A-Plus GmbH.pdf").exists() and (out / "press.pdf").exists()
     second = write_csv(tmp_path / "b.csv", [["2", "Beta", "", "", "de"]])
     assert run_cli("render", second, "--out", out, "-q").exit_code == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "2-Beta.pdf",
         "manifest.csv",
     ]
+
+
+# --- the third round: links, names, folders ------------------------------------------------
+
+
+def test_international_and_escaped_links_become_plain_ascii_in_the_qr_code() -> None:
+    from greetcard.errors import LinkError
+    from greetcard.qr import LinkPattern, check_link
+
+    assert check_link("https://bücher.de/日本?q=日本") == (
+        "https://xn--bcher-kva.de/%E6%97%A5%E6%9C%AC?q=%E6%97%A5%E6%9C%AC"
+    )
+    assert LinkPattern.parse("https://x.de/?r={{id}}").fill({}) == "https://x.de/?r={id}"
+    with pytest.raises(LinkError, match="must not hold"):
+        check_link("https://x.de\\@evil.example/?r=1")
+
+
+def test_file_names_never_start_like_a_formula_so_the_manifest_names_the_real_file(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [["=1+1", "G", "", "", "de"], ["@x", "H", "", "", "de"]])
+    out = tmp_path / "out"
+    assert run_cli("render", path, "--out", out, "-q").exit_code == 0
+    for entry in read_manifest(out):
+        assert (out / entry["file"]).is_file() and entry["file"].startswith("_")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["render", "--batch", ""], "give a file name"),
+        (["render", "--bleed", "nan"], "bleed must be a number from 0 to 20 mm"),
+        (["render", "--delimiter", '"'], "give one character"),
+        (["proof", "-o", "proof.txt"], "this writes a .pdf file"),
+        (["preview", "-o", "card.pdf"], "this writes a .png file"),
+    ],
+)
+def test_option_mistakes_are_explained(
+    tmp_path: Path, run_cli: Callable[..., Any], args: list[str], message: str
+) -> None:
+    if args[-1] in ("proof.txt", "card.pdf"):
+        args = [*args[:-1], str(tmp_path / args[-1])]
+    result = run_cli(
+        args[0], SAMPLE, *args[1:], *(["--out", tmp_path / "out"] if args[0] == "render" else [])
+    )
+    assert result.exit_code in (1, 2) and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_card_too_large_for_the_press_sheet_fails_before_any_card_is_written(
+    tmp_path: Path, run_cli: Callable[..., Any], template_copy: Path
+) -> None:
+    edit(template_copy, 'artwork = "artwork.pdf"\n', "")
+    edit(template_copy, "width_mm = 100", "width_mm = 300")
+    result = run_cli(
+        "render", SAMPLE, "--template", template_copy, "--out", tmp_path / "out", "--impose", "A4"
+    )
+    assert result.exit_code == 1 and "does not fit on A4" in result.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    from greetcard.output import output_folder_lock
+
+    out = tmp_path / "out"
+    with output_folder_lock(out):
+        result = run_cli("render", SAMPLE, "--out", out)
+    assert result.exit_code == 1 and "another greetcard run is writing into this folder" in result.stderr
+
+
+def test_an_interrupted_run_is_cleared_by_the_next(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from greetcard import batch
+
+    out = tmp_path / "out"
+    assert run_cli("render", SAMPLE, "--out", out, "-q").exit_code == 0
+    original = batch._render_and_write
+    written: list[str] = []
+
+    def interrupted(renderer: Any, card: Any, name: str, folder: Path) -> tuple[str, str | None]:
+        if len(written) == 3:
+            raise KeyboardInterrupt
+        written.append(name)
+        return original(renderer, card, name, folder)
+
+    monkeypatch.setattr(batch, "_render_and_write", interrupted)
+    other = write_csv(tmp_path / "o.csv", [[str(i), f"Neu {i} GmbH", "", "", "de"] for i in range(5)])
+    assert run_cli("render", other, "--out", out, "-q", "--jobs", "1").exit_code == 1  # click: "Aborted!"
+    assert len(list(out.glob("*.pdf"))) == 3
+    assert not (out / "manifest.csv").exists()  # no manifest that lists cards which are gone
+    monkeypatch.setattr(batch, "_render_and_write", original)
+    small = write_csv(tmp_path / "s.csv", [["9", "Letzte GmbH", "", "", "de"]])
+    assert run_cli("render", small, "--out", out, "-q").exit_code == 0
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["9-Letzte GmbH.pdf"]
+
+
+def test_check_shows_bidi_and_control_characters_as_escapes(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    path = write_csv(tmp_path / "b.csv", [["evil\u202eid", "", "", "", "de"]])
+    result = run_cli("check", path)
+    assert result.exit_code == 1 and "\u202e" not in result.stdout and "\\u202e" in result.stdout
+
+
+def test_companies_of_invisible_characters_only_are_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [["1", "\u0301\u0302", "", "", "de"], ["2", ":", "", "", "de"]])
+    result = read_recipients(path)
+    assert [r.id for r in result.recipients] == ["2"]
+    assert "company has no visible characters" in str(result.problems[0])
+
+
+def test_utf8_bom_before_cp932_text_with_explicit_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "bom932.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "id,company\n1,株式会社ボム\n".encode("cp932"))
+    assert read_recipients(path, encoding="cp932").recipients[0].company == "株式会社ボム"
+
+
+def test_xlsx_whose_first_sheet_is_a_chart_is_a_clear_error_or_reads_the_data(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["company"])
+    workbook.active.append(["Alpha GmbH"])
+    workbook.create_chartsheet("chart", 0)
+    workbook.save(tmp_path / "chart.xlsx")
+    try:
+        result = read_recipients(tmp_path / "chart.xlsx")
+    except RecipientsError as err:
+        assert "chart.xlsx" in str(err)
+    else:
+        assert [r.company for r in result.recipients] == ["Alpha GmbH"]
+
+
+def test_svg_linking_an_external_image_is_refused(tmp_path: Path) -> None:
+    from greetcard.artwork import prepare_artwork
+
+    svg = tmp_path / "linked.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'width="106mm" height="154mm" viewBox="0 0 106 154">'
+        '<image xlink:href="/tmp/photo.png" width="106" height="154"/></svg>',
+        encoding="utf-8",
+    )
+    with pytest.raises(TemplateError, match="links an external image"):
+        prepare_artwork(svg, (100, 148), 3)
