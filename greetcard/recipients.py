@@ -545,47 +545,40 @@ def _build_recipient(
     values["id"] = row_id
 
     def problem(message: str, column_name: str | None = None) -> RowProblem:
-        column = columns.index(column_name) + 1 if column_name in columns else None
-        return RowProblem(Location(path, raw.line, column), message, row_id, company)
+        return problem_at(columns.index(column_name) + 1 if column_name in columns else None, message)
+
+    def problem_at(column_number: int | None, message: str) -> RowProblem:
+        return RowProblem(Location(path, raw.line, column_number), message, row_id, company)
 
     for index, cell in enumerate(cells[: len(columns)]):
         if not columns[index] and cell.strip():
-            return RowProblem(
-                Location(path, raw.line, index + 1),
+            return problem_at(
+                index + 1,
                 f"column {index + 1} has no name in the header but holds {cell.strip()[:30]!r} — "
                 "name the column in the header row, or clear it",
-                row_id,
-                company,
             )
     delimiter_in_break = [
         name for name, value in values.items() if "\n" in value and any(d in value for d in DELIMITERS)
     ]
     if delimiter_in_break:
-        name = delimiter_in_break[0]
-        return RowProblem(
-            Location(path, raw.line, columns.index(name) + 1),
-            f"{name} holds a line break and a delimiter, so a quote is probably missing and rows "
-            f"have run together — check the quotes from line {raw.line} on",
-            row_id,
-            company,
+        return problem(
+            f"{delimiter_in_break[0]} holds a line break and a delimiter, so a quote is probably missing and "
+            f"rows have run together — check the quotes from line {raw.line} on",
+            delimiter_in_break[0],
         )
     if raw.unsaved_formulas:
         index = raw.unsaved_formulas[0]
         name = columns[index] if index < len(columns) and columns[index] else f"column {index + 1}"
-        return RowProblem(
-            Location(path, raw.line, index + 1),
+        return problem_at(
+            index + 1,
             f"{name} holds a formula whose result the workbook does not contain — open the file "
             "in Excel and save it again (or paste the values) so the result is stored",
-            row_id,
-            company,
         )
     if extra:
-        return RowProblem(
-            Location(path, raw.line, len(columns) + 1),
+        return problem_at(
+            len(columns) + 1,
             f"the row has {len(columns) + len(extra)} or more fields but the header has "
             f"{len(columns)} — quote values that contain the delimiter",
-            row_id,
-            company,
         )
     for name, value in values.items():
         bad = forbidden_characters(value)
