@@ -172,15 +172,18 @@ def preflight_findings(prepared: Prepared) -> list[Finding]:
     """Everything ``greetcard check`` reports: template findings, then rows in list order."""
     rows = list(prepared.card_findings)
     for problem in prepared.problems:
-        rows.append(Finding(ERROR, str(problem.location), problem.message, problem.row_id, problem.company))
-    rows.sort(key=lambda finding: _line_number(finding.where))
+        rows.append(
+            Finding(
+                ERROR,
+                str(problem.location),
+                problem.message,
+                problem.row_id,
+                problem.company,
+                line=_line_of(problem),
+            )
+        )
+    rows.sort(key=lambda finding: finding.line)
     return [*prepared.template_findings, *rows]
-
-
-def _line_number(where: str) -> int:
-    parts = where.rsplit(":", 2)
-    numbers = [int(part) for part in parts[1:] if part.isdigit()]
-    return numbers[0] if numbers else 0
 
 
 #: Told (cards done so far, cards in all) after each card is written.

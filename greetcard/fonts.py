@@ -38,6 +38,9 @@ class FontFace:
     def has(self, char: str) -> bool:
         return ord(char) in self.codepoints or char in _INVISIBLE
 
+    def text_width_pt(self, text: str, size_pt: float) -> float:
+        return sum(self.char_width_pt(char, size_pt) for char in text)
+
     def char_width_pt(self, char: str, size_pt: float) -> float:
         code = 32 if char == "\u00a0" else ord(char)
         return self.widths_per_mille.get(code, self.default_width_per_mille) * size_pt / 1000

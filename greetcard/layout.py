@@ -292,14 +292,10 @@ def _line(text: str, chain: FontChain, size_pt: float) -> Line:
         face = chain.face_for(char) or chain.faces[0]
         if face is not current_face and current:
             assert current_face is not None
-            runs.append(Run(current_face, current, current_face_width(current, current_face, size_pt)))
+            runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
             current = ""
         current_face = face
         current += char
     if current and current_face is not None:
-        runs.append(Run(current_face, current, current_face_width(current, current_face, size_pt)))
+        runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
     return Line(tuple(runs), sum(run.width_pt for run in runs))
-
-
-def current_face_width(text: str, face: FontFace, size_pt: float) -> float:
-    return sum(face.char_width_pt(char, size_pt) for char in text)

@@ -25,7 +25,7 @@ TOLERANCE_MM = 0.05
 
 @dataclass(frozen=True)
 class Finding:
-    """One preflight result; ``where`` is ``template`` or ``file:line`` of the row."""
+    """One preflight result; ``where`` is ``template`` or ``file:line`` of the row, ``line`` its number."""
 
     level: str
     where: str
@@ -33,8 +33,9 @@ class Finding:
     row_id: str = ""
     company: str = ""
     field: str = ""
+    line: int = 0
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | int]:
         return asdict(self)
 
 
@@ -170,6 +171,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         recipient.id,
                         recipient.company,
                         field.name,
+                        recipient.line,
                     )
                 )
             for placed in place_lines(fitted):
@@ -189,6 +191,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                             recipient.id,
                             recipient.company,
                             field.name,
+                            recipient.line,
                         )
                     )
                     break
