@@ -386,6 +386,75 @@ def proof(
         sys.exit(1)
 
 
+@main.command("verify")
+@click.argument("target", type=click.Path(path_type=Path), default=Path("cards"), required=False)
+@template_option
+@click.option("--profile", "profile_name", help="Print profile of a press file (default: read from the PDF).")
+@click.option("--manifest", type=click.Path(path_type=Path), help="The manifest (default: beside the PDFs).")
+@click.option("--margin", is_flag=True, help="Also degrade each code layout and report the scan margin.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+def verify_command(
+    target: Path,
+    template: Path | None,
+    profile_name: str | None,
+    manifest: Path | None,
+    margin: bool,
+    jobs: int,
+    as_json: bool,
+) -> None:
+    """Prove that every card's QR code opens its own link.
+
+    TARGET is an output folder (default: cards) or a press PDF (single pages
+    or imposed sheets) beside its manifest.csv. Each card's QR area is
+    rendered at 300 dpi with pdfium and decoded with zxing-cpp; the code must
+    be the only one there and equal the manifest's link, and the link printed
+    under it must read the same. Exit status 1 on any failure.
+
+    \b
+    Examples:
+      greetcard verify cards
+      greetcard verify cards/press-SRA3.pdf --json
+      greetcard verify karten --template mein-design --margin
+    """
+    from .assets import bundled_template
+    from .template import load_template
+    from .verify import summary, verify
+
+    try:
+        loaded = load_template(template or bundled_template())
+        report = verify(target, loaded, profile_name, manifest, jobs)
+        margins = _margin_reports(loaded, target, manifest) if margin else []
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        import json
+
+        result = report.as_dict()
+        if margin:
+            result["margin"] = [entry.as_dict() for entry in margins]
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for line in summary(report):
+            click.echo(_visible(line))
+        for entry in margins:
+            for line in entry.lines():
+                click.echo(line)
+    if not report.ok or any(not entry.ok for entry in margins):
+        sys.exit(1)
+
+
+def _margin_reports(template: Any, target: Path, manifest: Path | None) -> list[Any]:
+    from .margin import template_margin
+    from .verify import MANIFEST_NAME, read_manifest
+
+    manifest_path = manifest or (target if target.is_dir() else target.parent) / MANIFEST_NAME
+    links = [card.link for card in read_manifest(manifest_path)]
+    return [template_margin(template, links)]
+
+
 @main.group("template")
 def template_group() -> None:
     """Work with template folders."""
