@@ -165,6 +165,12 @@ def main() -> None:
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
+@click.option(
+    "--verify",
+    "verify_after",
+    is_flag=True,
+    help="Finally decode every card's QR code (see 'greetcard verify').",
+)
 def render(
     inputs: Inputs,
     out: Path,
@@ -173,6 +179,7 @@ def render(
     strict: bool,
     jobs: int,
     quiet: bool,
+    verify_after: bool,
 ) -> None:
     """Render one print-ready PDF per recipient into --out.
 
@@ -231,8 +238,27 @@ def render(
             )
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
-    if not report.ok:
+    verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
+    if not report.ok or not verified:
         sys.exit(1)
+
+
+def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
+    """render --verify: the run's folder and press file, read back; True when every card passed."""
+    from .template import load_template
+    from .verify import summary, verify
+
+    try:
+        template = load_template(inputs.template_folder)
+        targets = [report.out, *([report.batch_file] if report.batch_file else [])]
+        results = [verify(target, template, report.profile, None, jobs) for target in targets]
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for result in results:
+        for line in summary(result):
+            if not quiet or not result.ok:
+                click.echo(_visible(line), err=True)
+    return all(result.ok for result in results)
 
 
 @main.command()

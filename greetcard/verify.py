@@ -41,7 +41,7 @@ PARALLEL_THRESHOLD = 48
 
 
 class VerifyError(GreetcardError):
-    """Raised when there is nothing to verify: no manifest, a file that is not a card PDF, a wrong template."""
+    """Raised when there is nothing to verify: no manifest, a file that is not a PDF, a wrong template."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,7 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     import pypdfium2 as pdfium
     import zxingcpp
 
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     document = pdfium.PdfDocument(job.path)
     try:
         page = document[job.pdf_page]
@@ -251,7 +252,7 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
             image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
             codes = tuple(
                 result.text
-                for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+                for result in zxingcpp.read_barcodes(image, formats=qr_only)
                 if result.valid
             )
             lines = None
@@ -288,7 +289,9 @@ def _hide_what_the_plate_covers(
         if page_object.type != pdfium_c.FPDF_PAGEOBJ_PATH:
             continue
         left, bottom, right, top = page_object.get_bounds()
-        covers = left <= box[0] + 0.5 and bottom <= box[1] + 0.5 and right >= box[2] - 0.5 and top >= box[3] - 0.5
+        covers = (
+            left <= box[0] + 0.5 and bottom <= box[1] + 0.5 and right >= box[2] - 0.5 and top >= box[3] - 0.5
+        )
         inside = left >= area[0] and bottom >= area[1] and right <= area[2] and top <= area[3]
         if not (covers and inside):
             continue
@@ -547,9 +550,13 @@ def compare(
             page_number = result.area.page_index + 1
             codes_read += len(result.codes)
             if not result.codes:
-                problems.append((page_number, "no readable QR code in the QR area — the code is damaged or missing"))
+                problems.append(
+                    (page_number, "no readable QR code in the QR area — the code is damaged or missing")
+                )
             elif len(result.codes) > 1:
-                problems.append((page_number, f"{len(result.codes)} QR codes in the QR area, expected exactly one"))
+                problems.append(
+                    (page_number, f"{len(result.codes)} QR codes in the QR area, expected exactly one")
+                )
             elif result.codes[0] != card.link:
                 owners = link_owner.get(result.codes[0], [])
                 other = f" — that is the link of {cards[owners[0]].names()}" if owners else ""
@@ -562,9 +569,11 @@ def compare(
                     problems.append((page_number, problem))
         if shared_expected and len(link_owner[card.link]) > 1:
             others = [cards[i].row_id for i in link_owner[card.link] if i != index]
-            problems.append((None, f"shares its link {card.link} with id {', '.join(others)}: links must differ"))
-        for page_number, message in problems:
-            failures.append(Failure(card.row_id, card.file, card.line, page_number, message))
+            problems.append(
+                (None, f"shares its link {card.link} with id {', '.join(others)}: links must differ")
+            )
+        for failed_page, message in problems:
+            failures.append(Failure(card.row_id, card.file, card.line, failed_page, message))
         if not problems:
             verified += 1
     return failures, verified, codes_read
