@@ -416,7 +416,7 @@ def _written(
         context = multiprocessing.get_context("fork")
         # The QR mask search is the costliest step per card: spread it over the cores first, so
         # the card writers and the press file (forked below) all find every symbol ready.
-        keys = sorted({(p.qr.link, p.qr.spec.error_correction) for c in cards for p in c.pages if p.qr})
+        keys = sorted({(p.qr.link, p.qr.error_correction) for c in cards for p in c.pages if p.qr})
         with context.Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
             remember_symbols(pool.map(_encode, keys, chunksize=16))
         _WORK = (renderer, cards, names, folder)

@@ -27,6 +27,7 @@ _LEVELS = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 _LOWER_LEVEL = {"H": "Q", "Q": "M", "M": "L"}
+_LEVEL_ORDER = "LMQH"
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class QrPlacement:
     spec: QrSpec
     version: int
     module_mm: float
+    error_correction: str = "M"  # the level used: the template's, or raised from it
 
     @property
     def modules(self) -> int:
@@ -80,7 +82,7 @@ class QrPlacement:
         return self.module_mm * self.spec.quiet_zone_modules
 
     def symbol(self) -> QrSymbol:
-        return make_symbol(self.link, self.spec.error_correction)
+        return make_symbol(self.link, self.error_correction)
 
 
 class ModulesTooSmall(GreetcardError):
@@ -143,7 +145,28 @@ def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
             f"{spec.size_mm:g} mm box a module is {module_mm:.2f} mm, below the "
             f"{spec.min_module_mm:g} mm a phone needs — " + ", or ".join(hints)
         )
-    return QrPlacement(link, spec, version, module_mm)
+    level = spec.error_correction
+    if not spec.error_correction_fixed:
+        level = boosted_level(link, level)
+    return QrPlacement(link, spec, version, module_mm, level)
+
+
+def boosted_level(link: str, minimum: str = "M") -> str:
+    """The highest error-correction level at which ``link`` needs no larger version than at ``minimum``.
+
+    Free robustness (as segno's ``boost_error``): the code keeps its size and module size, and
+    survives more blur, damage and dirt.
+    """
+    version = smallest_version(link, minimum)
+    level = minimum
+    for higher in _LEVEL_ORDER[_LEVEL_ORDER.index(minimum) + 1 :]:
+        try:
+            if smallest_version(link, higher) != version:
+                break
+        except ModulesTooSmall:
+            break
+        level = higher
+    return level
 
 
 def check_link(link: str, what: str = "link") -> str:
