@@ -85,7 +85,7 @@ class CardBuilder:
             for field in page.fields:
                 text = self.fields[(page_index, field.name)].fill(recipient, link)
                 try:
-                    fitted_fields.append(self._fit(page_index, field, text))
+                    fitted_fields.append(self._fit(page_index, field, text, (link, link_text(link))))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
                     raise self._refusal(
@@ -113,12 +113,12 @@ class CardBuilder:
             pages.append(CardPage(tuple(fitted_fields), placement))
         return Card(recipient, link, tuple(pages))
 
-    def _fit(self, page_index: int, field: TextField, text: str) -> FittedText:
+    def _fit(self, page_index: int, field: TextField, text: str, links: tuple[str, ...] = ()) -> FittedText:
         """Fit text, once per distinct text: greetings and senders repeat on every card."""
         key = (page_index, field.name, text)
         fitted = self._fitted.get(key)
         if fitted is None:
-            fitted = fit_text(text, field, self.chains[field.fonts])
+            fitted = fit_text(text, field, self.chains[field.fonts], tuple(li for li in links if li in text))
             if len(self._fitted) < FIT_CACHE_LIMIT:
                 self._fitted[key] = fitted
         return fitted
