@@ -403,7 +403,10 @@ def proof(
         title = (
             f"Proof · {prepared.template.name} · {inputs.recipients.name} · profile {prepared.profile.name}"
         )
-        data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
+        from .margin import template_margin
+
+        scan_margin = template_margin(prepared.template, [card.link for card in prepared.cards])
+        data = proof_sheet(prepared.renderer, cases, prepared.problems, title, scan_margin.lines())
         written = write_file(output, data, ".pdf")
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None

@@ -27,7 +27,7 @@ _LEVELS = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 _LOWER_LEVEL = {"H": "Q", "Q": "M", "M": "L"}
-_LEVEL_ORDER = "LMQH"
+LEVEL_ORDER = "LMQH"
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def boosted_level(link: str, minimum: str = "M") -> str:
     """
     version = smallest_version(link, minimum)
     level = minimum
-    for higher in _LEVEL_ORDER[_LEVEL_ORDER.index(minimum) + 1 :]:
+    for higher in LEVEL_ORDER[LEVEL_ORDER.index(minimum) + 1 :]:
         try:
             if smallest_version(link, higher) != version:
                 break
