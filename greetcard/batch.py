@@ -35,6 +35,7 @@ from .qr import QrSymbol, make_symbol, remember_symbols
 from .recipients import RecipientList, RowProblem, read_recipients
 from .render import CardRenderer
 from .template import CardTemplate, PrintProfile, load_template
+from .tokens import TokenSigner, load_signer
 
 MANIFEST_NAME = "manifest.csv"
 #: Below this many cards a second process costs more than it saves.
@@ -53,6 +54,8 @@ class Inputs:
     profile: str = "print"
     bleed_mm: float | None = None
     crop_marks: bool | None = None
+    secret_file: Path | None = None  # for {token} links; else $GREETCARD_TOKEN_SECRET(_FILE)
+    campaign: str | None = None
 
     @property
     def template_folder(self) -> Path:
@@ -138,7 +141,7 @@ def prepare(inputs: Inputs) -> Prepared:
     recipients = read_recipients(
         inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
     )
-    builder = CardBuilder(template, recipients, inputs.url)
+    builder = CardBuilder(template, recipients, inputs.url, link_tokens(inputs, template))
     cards: list[Card] = []
     problems = list(recipients.problems)
     findings: list[Finding] = []
@@ -166,6 +169,12 @@ def prepare(inputs: Inputs) -> Prepared:
         template_findings(template, profile, renderer.artworks),
         findings,
     )
+
+
+def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
+    """The token signer when the link uses {token} (the secret is read only then)."""
+    pattern = inputs.url if inputs.url is not None else template.link
+    return load_signer(inputs.secret_file, inputs.campaign) if "{token}" in (pattern or "") else None
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:

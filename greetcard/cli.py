@@ -89,6 +89,12 @@ list_options = [
         default=None,
         help="Crop marks outside the bleed (overrides the profile).",
     ),
+    click.option(
+        "--secret-file",
+        type=click.Path(path_type=Path),
+        help="Secret for {token} links (default: $GREETCARD_TOKEN_SECRET_FILE or $GREETCARD_TOKEN_SECRET).",
+    ),
+    click.option("--campaign", help="Campaign name mixed into {token}, so each campaign has its own tokens."),
 ]
 
 
@@ -171,6 +177,18 @@ def main() -> None:
     is_flag=True,
     help="Finally decode every card's QR code (see 'greetcard verify').",
 )
+@click.option(
+    "--mail-merge",
+    type=click.Path(path_type=Path),
+    metavar="FILE.csv",
+    help="With --profile screen: also write a CSV (id, company, email, pdf, subject) for a mail merge.",
+)
+@click.option(
+    "--subject",
+    default="{template} – {company}",
+    show_default=True,
+    help="Subject line for --mail-merge; {company}, {id} and {template} are filled in.",
+)
 def render(
     inputs: Inputs,
     out: Path,
@@ -180,6 +198,8 @@ def render(
     jobs: int,
     quiet: bool,
     verify_after: bool,
+    mail_merge: Path | None,
+    subject: str,
 ) -> None:
     """Render one print-ready PDF per recipient into --out.
 
@@ -197,6 +217,8 @@ def render(
       greetcard render --batch press.pdf --profile print-marks
       greetcard render --impose SRA3
     """
+    if mail_merge is not None and inputs.profile != "screen":
+        raise click.UsageError("--mail-merge lists the PDFs to send by e-mail: use it with --profile screen")
     options = RenderOptions(
         inputs=inputs,
         out=out,
@@ -238,9 +260,35 @@ def render(
             )
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
+    if mail_merge is not None and report.written:
+        _write_mail_merge(inputs, report, mail_merge, subject, quiet)
     verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
     if not report.ok or not verified:
         sys.exit(1)
+
+
+def _write_mail_merge(inputs: Inputs, report: Any, path: Path, subject: str, quiet: bool) -> None:
+    from .links import mail_merge_csv, mail_merge_rows
+    from .recipients import read_recipients
+    from .template import load_template
+
+    try:
+        template = load_template(inputs.template_folder)
+        recipients = read_recipients(
+            inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
+        )
+        written = [
+            (entry.row_id, entry.company, report.out / entry.file)
+            for entry in report.entries
+            if entry.status == "written"
+        ]
+        rows = mail_merge_rows(written, recipients.recipients, subject, template.name)
+        target = write_file(path, mail_merge_csv(rows), ".csv")
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        with_email = sum(1 for row in rows if row.email)
+        click.echo(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)", err=True)
 
 
 def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
@@ -412,6 +460,35 @@ def proof(
         raise click.ClickException(str(err)) from None
     click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)
     if prepared.problems:
+        sys.exit(1)
+
+
+@main.command("links")
+@with_list_options
+@output_option("links.csv", "The CSV to write (id, company, token, link).")
+def links_command(inputs: Inputs, output: Path) -> None:
+    """Export every recipient's link (and {token}) for the team that runs the video page.
+
+    The CSV (UTF-8 with BOM, formula-safe like the manifest) maps each id and
+    company to its token and full link, so the web team can map tokens to a
+    greeting or count scans. The token secret is never written.
+
+    \b
+    Examples:
+      greetcard links kunden.csv --url 'https://example.org/v/{token}' --secret-file secret.txt
+      GREETCARD_TOKEN_SECRET=... greetcard links list.xlsx -o web/links.csv
+    """
+    from .links import links_csv, recipient_links
+
+    try:
+        rows, problems = recipient_links(inputs)
+        written = write_file(output, links_csv(rows), ".csv")
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for problem in problems:
+        click.echo(f"  {_visible(problem)}", err=True)
+    click.echo(f"{written}: {len(rows)} links, {len(problems)} rows refused", err=True)
+    if problems:
         sys.exit(1)
 
 

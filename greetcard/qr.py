@@ -19,6 +19,7 @@ from qrcode.exceptions import DataOverflowError
 
 from .errors import GreetcardError, LinkError
 from .template import QrSpec
+from .tokens import TOKEN_PLACEHOLDER
 
 _LEVELS = {
     "L": qrcode.constants.ERROR_CORRECT_L,
@@ -234,7 +235,7 @@ class LinkPattern:
                     f"link {pattern!r}: placeholder {{{name}{'!' + conversion if conversion else ''}"
                     f"{':' + format_spec if format_spec else ''}}} is not a column name — use e.g. {{id}}"
                 )
-            if available_columns is not None and name not in available_columns:
+            if available_columns is not None and name not in available_columns and name != TOKEN_PLACEHOLDER:
                 raise LinkError(
                     f"link {pattern!r} uses {{{name}}}, but the list has no column {name!r} "
                     f"(columns: {', '.join(sorted(available_columns))})"
