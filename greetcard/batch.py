@@ -92,6 +92,8 @@ class RenderReport:
     written_nothing: bool = False
     warnings: list[str] = field(default_factory=list)
     shrunk: int = 0
+    link_pattern: str = ""
+    link_example: str = ""
 
     @property
     def written(self) -> int:
@@ -114,6 +116,7 @@ class Prepared:
     problems: list[RowProblem]
     template_findings: list[Finding]
     card_findings: list[Finding]
+    link_pattern: str = ""
 
 
 def resolve_profile(
@@ -165,7 +168,15 @@ def prepare(inputs: Inputs) -> Prepared:
         problems,
         template_findings(template, profile, renderer.artworks),
         findings,
+        inputs.url or template.link,
     )
+
+
+def link_summary(prepared: Prepared) -> tuple[str, str]:
+    """The link pattern and one filled example, so staff see where the codes point before printing."""
+    pattern = prepared.link_pattern or prepared.template.link
+    example = prepared.cards[0].link if prepared.cards else ""
+    return pattern, example
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:
@@ -234,6 +245,7 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
         shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
+    report.link_pattern, report.link_example = link_summary(prepared)
     report.refused = [str(problem) for problem in sorted(prepared.problems, key=_line_of)]
     if options.strict and prepared.problems:
         report.written_nothing = True

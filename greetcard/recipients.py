@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,8 +64,14 @@ DELIMITERS = (";", ",", "\t")
 #: The csv module's default field limit (128 KiB) is too small for pasted notes; this is generous.
 MAX_FIELD_CHARACTERS = 1_000_000
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARACTERS))
-#: Tried in this order when no --encoding is given (a BOM always wins).
+#: Tried when no --encoding is given (a BOM always wins); the legacy ones only when UTF-8 fails.
 CANDIDATE_ENCODINGS = ("utf-8", "cp932", "cp1252", "mac_roman")
+#: Legacy encodings that Excel writes; read only when exactly one of them reads plausibly.
+GUESSED_ENCODINGS = ("cp932", "cp1252")
+#: Used only when asked for, or when no guessed encoding decodes the bytes at all.
+LAST_RESORT_ENCODING = "mac_roman"
+#: Share of non-ASCII words that may look odd in a reading that is still taken as plausible.
+PLAUSIBLE_SHARE = 0.1
 _ALLOWED_CONTROLS = {"\n"}
 #: Format characters that are legitimate inside names (joiners for scripts, not tricks).
 _ALLOWED_FORMAT_CHARS = {"\u200c", "\u200d"}
@@ -197,21 +204,52 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
         return data.decode("utf-8"), "utf-8"  # valid UTF-8 with non-ASCII is practically never an accident
     except UnicodeDecodeError:
         pass
-    decoded: list[tuple[float, int, str, str]] = []
-    for rank, codec in enumerate(CANDIDATE_ENCODINGS[1:]):
+    return _pick_legacy_encoding(data, path)
+
+
+def _pick_legacy_encoding(data: bytes, path: Path) -> tuple[str, str]:
+    """cp932 or cp1252 when exactly one reads plausibly; Mac Roman only when neither decodes.
+
+    Never a guess: two plausible readings, or none, are refused with a few names
+    in each reading and the ``--encoding`` to pass.
+    """
+    readings: dict[str, str] = {}
+    for codec in GUESSED_ENCODINGS:
         try:
-            text = data.decode(codec)
+            readings[codec] = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        decoded.append((_implausibility(text, codec), rank, codec, text))
-    if not decoded:
-        raise RecipientsError(
-            f"{path}: the text is neither UTF-8, cp932 (Japanese Excel) nor cp1252 (German Excel) — "
-            "pass the encoding with --encoding, e.g. --encoding latin-1"
-        )
-    decoded.sort(key=lambda item: item[:2])
-    _, _, codec, text = decoded[0]
-    return text, codec
+    if not readings:
+        try:
+            readings[LAST_RESORT_ENCODING] = data.decode(LAST_RESORT_ENCODING)
+        except UnicodeDecodeError:  # pragma: no cover - every byte is Mac Roman
+            pass
+    plausible = [codec for codec, text in readings.items() if implausibility(text, codec) <= PLAUSIBLE_SHARE]
+    if len(plausible) == 1:
+        return readings[plausible[0]], plausible[0]
+    shown = "; ".join(f"as {codec}: {_sample_names(text)}" for codec, text in readings.items())
+    if plausible:
+        reason = "the text reads plausibly in more than one encoding"
+    elif readings:
+        reason = "the text does not read plausibly in any encoding tried"
+    else:
+        reason = "the text is neither UTF-8, cp932 (Japanese Excel) nor cp1252 (German Excel)"
+    options = " or ".join(f"--encoding {codec}" for codec in (plausible or readings or ["latin-1"]))
+    raise RecipientsError(
+        f"{path}: {reason}{' (' + shown + ')' if shown else ''} — pass the right one, e.g. {options}"
+        " (or save the list as 'CSV UTF-8')"
+    )
+
+
+def _sample_names(text: str, count: int = 3) -> str:
+    """A few lines holding non-ASCII text, as the reading shows them: what the user compares."""
+    samples = []
+    for line in text.splitlines()[1:]:
+        if not line.isascii():
+            samples.append(repr(line.strip()[:40]))
+        if len(samples) == count:
+            break
+    return ", ".join(samples) or repr(text.splitlines()[0][:40] if text else "")
 
 
 def _bom_mismatch(codec: str, _byte: int) -> str:
@@ -242,44 +280,66 @@ def _python_codec(encoding: str, path: Path) -> str:
 
 _COMMON_LATIN = set("ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏïÅåØøÆæ")
 _COMMON_SYMBOLS = set("–—‘’‚“”„…€•™§°©®«»·²³µ×")
-#: Japanese company names nearly always hold kana or one of these.
-_COMMON_KANJI = set("株式会社有限合同資団法人本店支部課長様御中")
+_WORD_SEPARATORS = re.compile(r"[\s,;\"]+")
 
 
-def _implausibility(text: str, codec: str) -> float:
-    """How unlikely a decoding is: odd characters per non-ASCII character.
+def _is_japanese(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3000 <= code <= 0x30FF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF01 <= code <= 0xFF9F
+        or 0x2460 <= code <= 0x24FF  # circled numbers (NEC extensions)
+        or 0x3200 <= code <= 0x33FF  # ㈱ and other enclosed forms
+    )
 
-    cp1252 bytes of German text often decode as cp932 kanji sitting inside
-    Latin words ("Bäckerei" → "B臘kerei") or as half-width katakana, and
-    cp932 bytes decode as cp1252 accented gibberish; both show up here.
+
+def implausibility(text: str, codec: str) -> float:
+    """Share of the non-ASCII words that look wrong in this reading (0: all look right).
+
+    Wrong readings have tell-tale shapes: cp1252 bytes of German text read as
+    cp932 put a kanji inside a Latin word ("B臘kerei") or a half-width kana
+    next to Latin letters ("ﾄrger"); cp932 bytes read as cp1252 give runs of
+    accented letters and rare symbols ("“ŒŽÅ").
     """
-    odd = 0.0
-    letters = 0
-    japanese = any(0x3040 <= ord(c) <= 0x30FF or c in _COMMON_KANJI for c in text)
-    for index, char in enumerate(text):
-        code = ord(char)
-        if code < 128:
+    words = [word for word in _WORD_SEPARATORS.split(text) if word and not word.isascii()]
+    if not words:
+        return 0.0
+    odd = sum(1 for word in words if _odd_word(word, codec))
+    return odd / len(words)
+
+
+def _odd_word(word: str, codec: str) -> bool:
+    for index, char in enumerate(word):
+        if char.isascii():
             continue
-        letters += 1
+        code = ord(char)
         category = unicodedata.category(char)
-        if 0xFF61 <= code <= 0xFF9F:  # half-width katakana: rare in real lists
-            odd += 1
-        elif 0x80 <= code <= 0x9F or category in ("Co", "Cn"):
-            odd += 2
-        elif category == "Lo" and codec == "cp932":
-            before = text[index - 1] if index else ""
-            after = text[index + 1] if index + 1 < len(text) else ""
-            if (before.isascii() and before.isalpha()) and (after.isascii() and after.isalpha()):
-                odd += 2  # a kanji in the middle of a Latin word
-            elif not japanese:
-                odd += 1  # kanji, but not one kana or company word in the whole file
-        elif (
-            char not in _COMMON_LATIN
-            and char not in _COMMON_SYMBOLS
-            and ((code < 0x2000 and category != "Lo") or 0x2000 <= code <= 0x2BFF)
-        ):
-            odd += 0.5
-    return odd / max(letters, 1)
+        if 0x80 <= code <= 0x9F or category in ("Co", "Cn", "Cc"):
+            return True
+        before = word[index - 1] if index else ""
+        after = word[index + 1] if index + 1 < len(word) else ""
+        latin_before = before.isascii() and before.isalpha()
+        latin_after = after.isascii() and after.isalpha()
+        if codec == "cp932":
+            if not _is_japanese(char):
+                return True
+            if 0xFF61 <= code <= 0xFF9F and (latin_before or latin_after):
+                return True  # half-width kana next to Latin letters: "ﾄrger"
+            if (latin_before and latin_after) or (after.isascii() and after.islower()):
+                return True  # a kanji inside a Latin word: "B臘kerei"
+        else:
+            if char not in _COMMON_LATIN and char not in _COMMON_SYMBOLS:
+                return True
+            if char in _COMMON_SYMBOLS and (latin_before and latin_after or (char == "€" and latin_after)):
+                return True  # "Stra§e", "€pfel": Mac Roman letters read as symbols
+    run = 0
+    for char in word:  # three non-ASCII characters in a row are not how Western names are spelled
+        run = run + 1 if not char.isascii() and char not in _COMMON_SYMBOLS else 0
+        if run >= 3 and codec != "cp932":
+            return True
+    return False
 
 
 def _position_of(data: bytes, offset: int) -> tuple[int, int]:

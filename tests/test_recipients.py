@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import unicodedata
+
 import openpyxl
 import pytest
 from hypothesis import given, settings
@@ -162,14 +164,17 @@ names = st.text(
     alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")),
     min_size=1,
     max_size=40,
-).filter(lambda s: s.strip() != "")
+).filter(
+    # What the tool refuses by design is not part of this property: blank values, and values with no
+    # visible character (e.g. a lone combining mark such as '\u08ca', which would float over nothing).
+    lambda s: s.strip() != "" and any(unicodedata.category(c)[0] in "LNPS" for c in s)
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(company=names)
 def test_any_printable_value_survives_the_round_trip(company: str) -> None:
     import tempfile
-    import unicodedata
 
     with tempfile.TemporaryDirectory() as folder:
         path = write_csv(Path(folder) / "list.csv", [["1", company, "", "", "de"]], encoding="utf-8-sig")
