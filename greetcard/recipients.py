@@ -163,7 +163,7 @@ def read_recipients(
         raw_rows = list(_csv_rows(text, used_delimiter, path))
         if excel_delimiter:  # keep line numbers true to the file
             raw_rows = [_RawRow(r.cells, r.line + 1, r.unsaved_formulas) for r in raw_rows]
-    result = _build_list(path, raw_rows, default_language)
+    result = _build_list(path, raw_rows, default_language, used_delimiter)
     result.encoding, result.delimiter = used_encoding, used_delimiter
     return result
 
@@ -219,22 +219,20 @@ def _pick_legacy_encoding(data: bytes, path: Path) -> tuple[str, str]:
             readings[codec] = data.decode(codec)
         except UnicodeDecodeError:
             continue
-    if not readings:
-        try:
-            readings[LAST_RESORT_ENCODING] = data.decode(LAST_RESORT_ENCODING)
-        except UnicodeDecodeError:  # pragma: no cover - every byte is Mac Roman
-            pass
     plausible = [codec for codec, text in readings.items() if implausibility(text, codec) <= PLAUSIBLE_SHARE]
+    if not plausible:  # the last resort: Mac Roman decodes any bytes, so only a plausible reading counts
+        text = data.decode(LAST_RESORT_ENCODING)
+        if implausibility(text, LAST_RESORT_ENCODING) <= PLAUSIBLE_SHARE:
+            return text, LAST_RESORT_ENCODING
+        readings[LAST_RESORT_ENCODING] = text
     if len(plausible) == 1:
         return readings[plausible[0]], plausible[0]
     shown = "; ".join(f"as {codec}: {_sample_names(text)}" for codec, text in readings.items())
     if plausible:
         reason = "the text reads plausibly in more than one encoding"
-    elif readings:
-        reason = "the text does not read plausibly in any encoding tried"
     else:
-        reason = "the text is neither UTF-8, cp932 (Japanese Excel) nor cp1252 (German Excel)"
-    options = " or ".join(f"--encoding {codec}" for codec in (plausible or readings or ["latin-1"]))
+        reason = "the text does not read plausibly as UTF-8, cp932 (Japanese Excel), cp1252 (German Excel) or Mac Roman"
+    options = " or ".join(f"--encoding {codec}" for codec in (plausible or ["cp1252", "cp932", "latin-1"]))
     raise RecipientsError(
         f"{path}: {reason}{' (' + shown + ')' if shown else ''} — pass the right one, e.g. {options}"
         " (or save the list as 'CSV UTF-8')"
@@ -522,7 +520,9 @@ def describe_char(char: str) -> str:
     return f"{shown}U+{ord(char):04X}{' ' + name if name else ''}"
 
 
-def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) -> RecipientList:
+def _build_list(
+    path: Path, raw_rows: Sequence[_RawRow], default_language: str, delimiter: str = ""
+) -> RecipientList:
     rows = [row for row in raw_rows if any(cell.strip() for cell in row.cells)]
     if not rows:
         raise RecipientsError(f"{path}: the list is empty — it needs a header row with a 'company' column")
@@ -544,7 +544,7 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
             result.columns.append(column)
     first_line: dict[str, int] = {}
     for row_number, raw in enumerate(rows[1:], start=1):
-        outcome = _build_recipient(path, columns, raw, row_number, default_language)
+        outcome = _build_recipient(path, columns, raw, row_number, default_language, delimiter)
         if isinstance(outcome, RowProblem):
             result.problems.append(outcome)
             continue
@@ -592,7 +592,12 @@ def _check_header(path: Path, line: int, columns: list[str]) -> None:
 
 
 def _build_recipient(
-    path: Path, columns: list[str], raw: _RawRow, row_number: int, default_language: str
+    path: Path,
+    columns: list[str],
+    raw: _RawRow,
+    row_number: int,
+    default_language: str,
+    delimiter: str = "",
 ) -> Recipient | RowProblem:
     cells = list(raw.cells)
     extra = [cell for cell in cells[len(columns) :] if cell.strip()]
@@ -617,14 +622,16 @@ def _build_recipient(
                 f"column {index + 1} has no name in the header but holds {cell.strip()[:30]!r} — "
                 "name the column in the header row, or clear it",
             )
-    delimiter_in_break = [
-        name for name, value in values.items() if "\n" in value and any(d in value for d in DELIMITERS)
+    run_together = [
+        name
+        for index, name in enumerate(columns)
+        if name and _swallowed_rows(cells[index] if index < len(cells) else "", columns, delimiter)
     ]
-    if delimiter_in_break:
+    if run_together:
         return problem(
-            f"{delimiter_in_break[0]} holds a line break and a delimiter, so a quote is probably missing and "
-            f"rows have run together — check the quotes from line {raw.line} on",
-            delimiter_in_break[0],
+            f"{run_together[0]} holds a line break and as many delimiters as a whole row, so a quote is "
+            f"probably missing and rows have run together — check the quotes from line {raw.line} on",
+            run_together[0],
         )
     if raw.unsaved_formulas:
         index = raw.unsaved_formulas[0]
@@ -663,6 +670,26 @@ def _build_recipient(
         )
     values["language"] = language
     return Recipient(values=values, line=raw.line, row_number=row_number)
+
+
+def _swallowed_rows(cell: str, columns: list[str], delimiter: str) -> bool:
+    """Strong evidence that a quoted cell ran over into the next rows, not an Alt+Enter line break.
+
+    A well-formed address cell may hold a line break and a delimiter
+    ("c/o Japan Desk; Wirtschaftsförderung" ⏎ "Burgplatz 1"); a cell that holds
+    as many delimiters as a whole row, or a line shaped like the header, does not.
+    """
+    if not delimiter or "\n" not in cell and "\r" not in cell:
+        return False
+    named = [name for name in columns if name]
+    if cell.count(delimiter) >= max(2, len(named) - 1):
+        return True
+    header = [canonical_header(name) for name in columns]
+    return any(
+        [canonical_header(part) for part in line.split(delimiter)] == header
+        for line in cell.splitlines()
+        if delimiter in line
+    )
 
 
 def has_japanese(text: str) -> bool:
