@@ -15,11 +15,12 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
+from .names import CORRESPONDENCE_NAMES, correspondence_values
 from .recipients import KNOWN_COLUMNS, Recipient
 from .template import CardTemplate, TextField
 
 #: Names a field text may use besides the list's columns.
-EXTRA_NAMES = ("link", "link_text")
+EXTRA_NAMES = ("link", "link_text", *CORRESPONDENCE_NAMES)
 
 _ENVIRONMENT = ImmutableSandboxedEnvironment(
     autoescape=False,
@@ -39,6 +40,7 @@ class CompiledField:
         template = self.variants.get(recipient.language) or self.variants["default"]
         context = {name: "" for name in KNOWN_COLUMNS}
         context.update(recipient.values)
+        context.update(correspondence_values(recipient.values, recipient.language))
         context["link"] = link
         context["link_text"] = link_text(link)
         try:
