@@ -198,7 +198,7 @@ def _japanese(person: Person, company: str, department: str) -> dict[str, str]:
         "name_line": "",
         "company_line": company_line,
         "department_line": department_line,
-        "salutation_line": department_line and f"{company} {department_line}" or company_line,
+        "salutation_line": (department_line and f"{company} {department_line}") or company_line,
     }
 
 

@@ -352,7 +352,7 @@ def _odd_word(word: str, codec: str) -> bool:
         else:
             if char not in _COMMON_LATIN and char not in _COMMON_SYMBOLS:
                 return True
-            if char in _COMMON_SYMBOLS and (latin_before and latin_after or (char == "€" and latin_after)):
+            if char in _COMMON_SYMBOLS and ((latin_before and latin_after) or (char == "€" and latin_after)):
                 return True  # "Stra§e", "€pfel": Mac Roman letters read as symbols
     run = 0
     for char in word:  # three non-ASCII characters in a row are not how Western names are spelled
@@ -701,7 +701,7 @@ def _swallowed_rows(cell: str, columns: list[str], delimiter: str) -> bool:
     ("c/o Japan Desk; Wirtschaftsförderung" ⏎ "Burgplatz 1"); a cell that holds
     as many delimiters as a whole row, or a line shaped like the header, does not.
     """
-    if not delimiter or "\n" not in cell and "\r" not in cell:
+    if not delimiter or ("\n" not in cell and "\r" not in cell):
         return False
     named = [name for name in columns if name]
     if cell.count(delimiter) >= max(2, len(named) - 1):

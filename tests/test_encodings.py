@@ -16,7 +16,17 @@ from hypothesis import strategies as st
 from greetcard.errors import RecipientsError
 from greetcard.recipients import read_recipients
 
-KANJI_ONLY = ["三菱商事", "日立製作所", "東芝", "住友商事", "髙橋製作所", "大和運輸", "三井物産", "東京海上", "中部電力"]
+KANJI_ONLY = [
+    "三菱商事",
+    "日立製作所",
+    "東芝",
+    "住友商事",
+    "髙橋製作所",
+    "大和運輸",
+    "三井物産",
+    "東京海上",
+    "中部電力",
+]
 KANA = ["トヨタ自動車", "ソニーグループ", "さくら銀行", "キヤノン", "ヨーロッパ・サービス", "みずほ銀行"]
 HALF_WIDTH_KANA = ["ｶﾌﾞｼｷｶﾞｲｼｬ", "ﾐﾅﾄ", "ｻｸﾗﾃﾞﾝｼ", "ﾄｳｷｮｳ"]
 LATIN_JAPANESE = ["ABC商事", "NEC東京", "TDK株式会社", "KDDI総研"]
@@ -42,7 +52,9 @@ names_lists = st.one_of(
     st.lists(st.sampled_from(KANA), min_size=1, max_size=4),
     st.lists(st.sampled_from(HALF_WIDTH_KANA), min_size=1, max_size=4),
     st.lists(st.sampled_from(GERMAN), min_size=1, max_size=4),
-    st.lists(st.sampled_from(KANJI_ONLY + KANA + HALF_WIDTH_KANA + LATIN_JAPANESE + ASCII), min_size=1, max_size=5),
+    st.lists(
+        st.sampled_from(KANJI_ONLY + KANA + HALF_WIDTH_KANA + LATIN_JAPANESE + ASCII), min_size=1, max_size=5
+    ),
     st.lists(st.sampled_from(GERMAN + ASCII + KANJI_ONLY + KANA), min_size=1, max_size=5),
 )
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import unicodedata
+from pathlib import Path
 
 import openpyxl
 import pytest
