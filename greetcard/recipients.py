@@ -253,7 +253,10 @@ def _pick_legacy_encoding(data: bytes, path: Path) -> tuple[str, str]:
     if plausible:
         reason = "the text reads plausibly in more than one encoding"
     else:
-        reason = "the text does not read plausibly as UTF-8, cp932 (Japanese Excel), cp1252 (German Excel) or Mac Roman"
+        reason = (
+            "the text does not read plausibly as UTF-8, cp932 (Japanese Excel), cp1252 (German Excel) "
+            "or Mac Roman"
+        )
     options = " or ".join(f"--encoding {codec}" for codec in (plausible or ["cp1252", "cp932", "latin-1"]))
     raise RecipientsError(
         f"{path}: {reason}{' (' + shown + ')' if shown else ''} — pass the right one, e.g. {options}"
