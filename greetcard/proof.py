@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .artwork import import_page, link_into
 from .cards import Card
 from .fonts import load_font
-from .layout import is_cjk
+from .layout import FittedText, is_cjk
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
 
@@ -78,26 +78,31 @@ def worst_cases(cards: Sequence[Card], limit: int = MAX_CARDS) -> list[ProofCase
 def japanese_break_badness(card: Card) -> tuple[int, int]:
     """(breaks inside a word, lines) of a card's Japanese fields filled from the list: larger is worse."""
     inside = lines = 0
-    for page in card.pages:
-        for fitted in page.fields:
-            if any(is_cjk(char) for char in fitted.text) and "{{" in str(fitted.field.text):
-                inside += fitted.broke_inside_word
-                lines = max(lines, len(fitted.lines))
+    for fitted in _japanese_list_fields(card):
+        inside += fitted.broke_inside_word
+        lines = max(lines, len(fitted.lines))
     return inside, lines
 
 
 def worst_japanese_break(card: Card) -> str:
     """The lines of the card's worst-broken Japanese field, joined by `` / ``."""
-    candidates = [
-        fitted
-        for page in card.pages
-        for fitted in page.fields
-        if any(is_cjk(char) for char in fitted.text) and "{{" in str(fitted.field.text)
-    ]
+    candidates = _japanese_list_fields(card)
     if not candidates:
         return ""
     worst = max(candidates, key=lambda f: (f.broke_inside_word, len(f.lines)))
     return " / ".join(line.text for line in worst.lines)
+
+
+def _japanese_list_fields(card: Card) -> list[FittedText]:
+    """The card's fields whose Japanese text comes from the list (not the template's fixed text)."""
+    language = card.recipient.language
+    found = []
+    for page in card.pages:
+        for fitted in page.fields:
+            source = fitted.field.text.get(language, fitted.field.text.get("default", ""))
+            if "{{" in source and any(is_cjk(char) for char in fitted.text):
+                found.append(fitted)
+    return found
 
 
 def _smallest_scale(card: Card) -> float:

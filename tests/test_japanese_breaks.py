@@ -7,6 +7,8 @@ finds them.  Each is fitted into boxes narrow enough to need two or three lines.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from greetcard.assets import assets_folder
@@ -141,3 +143,25 @@ def test_breaking_between_characters_is_the_noted_last_resort(chain: FontChain) 
 def test_phrase_breaks_are_preferred_over_shrinking(chain: FontChain) -> None:
     fitted = fit_text("株式会社ヨーロッパ・ジャパン・トレーディング・パートナーズ", _field(40), chain)
     assert fitted.size_pt == 12 and len(fitted.lines) > 1 and not fitted.broke_inside_word
+
+
+LONG_KATAKANA_WORD = "ラインハーフェンノルトマルクシュタットヴィルトシャフツフェルデルングスゲゼルシャフト"
+
+
+def test_check_notes_a_break_inside_a_word_and_proof_shows_the_worst(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "id;company;contact;language\n"
+        f"J1;{LONG_KATAKANA_WORD};;ja\n"
+        "J2;株式会社ヨーロッパ・ジャパン・トレーディング・パートナーズ;;ja\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", str(path))
+    notes = [line for line in result.output.splitlines() if "inside a word" in line]
+    assert len(notes) == 1 and "J1" in notes[0], result.output
+    from greetcard.batch import Inputs, prepare
+    from greetcard.proof import worst_cases
+
+    cases = worst_cases(prepare(Inputs(recipients=path)).cards)
+    worst = [case for case in cases if any(r.startswith("worst Japanese break") for r in case.reasons)]
+    assert [case.card.recipient.id for case in worst] == ["J1"]
