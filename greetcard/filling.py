@@ -16,6 +16,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
 from .names import CORRESPONDENCE_NAMES, correspondence_values
+from .qr import readable_host
 from .recipients import KNOWN_COLUMNS, Recipient
 from .template import CardTemplate, TextField
 
@@ -54,8 +55,11 @@ class CompiledField:
 
 
 def link_text(link: str) -> str:
-    """The link as people read it: without ``https://`` and a bare trailing slash."""
+    """The link as people read it: without ``https://`` and a bare trailing slash, host not in ``xn--``."""
     text = link.split("://", 1)[-1]
+    host_end = next((index for index, char in enumerate(text) if char in "/?#"), len(text))
+    host, port_sep, port = text[:host_end].partition(":")
+    text = readable_host(host) + port_sep + port + text[host_end:]
     return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
 
 
