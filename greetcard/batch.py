@@ -20,6 +20,7 @@ from pathlib import Path
 from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
 from .errors import Location, OutputError, RecipientsError, TemplateError, located
+from .filling import unused_columns
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -159,6 +160,20 @@ def prepare(inputs: Inputs) -> Prepared:
             problems.append(RowProblem(location, failed[0].message, recipient.id, recipient.company))
         else:
             cards.append(card)
+    unused = unused_columns(template, recipients.columns, builder.link_pattern.columns)
+    notes = (
+        [
+            Finding(
+                INFO,
+                str(recipients.path),
+                f"list column{'s' if len(unused) > 1 else ''} {', '.join(repr(c) for c in unused)} "
+                f"{'are' if len(unused) > 1 else 'is'} not used by the template — fine if meant; otherwise "
+                "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
+            )
+        ]
+        if unused
+        else []
+    )
     return Prepared(
         template,
         profile,
@@ -166,7 +181,7 @@ def prepare(inputs: Inputs) -> Prepared:
         renderer,
         cards,
         problems,
-        template_findings(template, profile, renderer.artworks),
+        template_findings(template, profile, renderer.artworks) + notes,
         findings,
         inputs.url or template.link,
     )
@@ -182,6 +197,10 @@ def link_summary(prepared: Prepared) -> tuple[str, str]:
 def preflight_findings(prepared: Prepared) -> list[Finding]:
     """Everything ``greetcard check`` reports: template findings, then rows in list order."""
     rows = list(prepared.card_findings)
+    for note in prepared.recipients.notes:
+        rows.append(
+            Finding(WARNING, str(note.location), note.message, note.row_id, note.company, line=_line_of(note))
+        )
     for problem in prepared.problems:
         rows.append(
             Finding(
@@ -242,7 +261,8 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         encoding=prepared.recipients.encoding,
         delimiter=prepared.recipients.delimiter,
         profile=prepared.profile.name,
-        warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
+        warnings=[f.message for f in prepared.template_findings if f.level == WARNING]
+        + [str(note) for note in prepared.recipients.notes],
         shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
     report.link_pattern, report.link_example = link_summary(prepared)

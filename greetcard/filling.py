@@ -95,3 +95,31 @@ def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int,
                 variants["default"] = first
             compiled[(page_index, field.name)] = CompiledField(field, variants)
     return compiled
+
+
+#: The list columns each ready-made value is built from.
+_CORRESPONDENCE_SOURCES = (
+    "salutation",
+    "title",
+    "contact",
+    "first_name",
+    "last_name",
+    "position",
+    "company",
+    "department",
+)
+
+
+def unused_columns(template: CardTemplate, columns: list[str], link_columns: tuple[str, ...]) -> list[str]:
+    """List columns that no field text and no link uses: a ``Vorname`` column silently ignored shows up."""
+    used: set[str] = set(link_columns) | {"id", "language"}
+    for page in template.pages:
+        for field in page.fields:
+            for source in field.text.values():
+                try:
+                    used |= meta.find_undeclared_variables(_ENVIRONMENT.parse(source))
+                except jinja2.TemplateSyntaxError:
+                    continue  # reported when the fields are compiled
+    if used & set(CORRESPONDENCE_NAMES):
+        used |= set(_CORRESPONDENCE_SOURCES)
+    return [column for column in columns if column not in used]

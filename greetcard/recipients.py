@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import Location, RecipientsError, located
 
@@ -38,6 +39,29 @@ KNOWN_COLUMNS = (
     "language",
 )
 LANGUAGES = ("de", "ja", "en")
+#: Language spellings seen in lists, for "did you mean" (they are not accepted silently).
+LANGUAGE_ALIASES = {
+    "jp": "ja",
+    "jpn": "ja",
+    "jap": "ja",
+    "japanese": "ja",
+    "japanisch": "ja",
+    "日本語": "ja",
+    "日本": "ja",
+    "ger": "de",
+    "deu": "de",
+    "dt": "de",
+    "german": "de",
+    "deutsch": "de",
+    "ドイツ語": "de",
+    "eng": "en",
+    "english": "en",
+    "englisch": "en",
+    "gb": "en",
+    "uk": "en",
+    "us": "en",
+    "英語": "en",
+}
 
 #: Header spellings seen in real exports, mapped to the contract's names.
 HEADER_ALIASES = {
@@ -143,6 +167,8 @@ class RecipientList:
     problems: list[RowProblem] = field(default_factory=list)
     encoding: str = "utf-8"
     delimiter: str = ","
+    #: Rows that are read but worth a look (e.g. the same recipient twice); they still become cards.
+    notes: list[RowProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -158,7 +184,7 @@ def read_recipients(
     delimiter: str | None = None,
     default_language: str = "de",
 ) -> RecipientList:
-    """Read a ``.csv`` or ``.xlsx`` recipient list.
+    """Read a ``.csv``, ``.xlsx`` or ``.ods`` recipient list.
 
     Raises :class:`RecipientsError` when the file as a whole is unusable;
     individual bad rows end up in ``problems``.
@@ -167,10 +193,13 @@ def read_recipients(
     if not path.exists():
         raise RecipientsError(f"{path}: no such file — pass the recipient list as the first argument")
     if path.is_dir():
-        raise RecipientsError(f"{path}: is a folder — pass a .csv or .xlsx file")
+        raise RecipientsError(f"{path}: is a folder — pass a .csv, .xlsx or .ods file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raw_rows = list(_xlsx_rows(path))
         used_encoding, used_delimiter = "xlsx", ""
+    elif path.suffix.lower() == ".ods":
+        raw_rows = list(_ods_rows(path))
+        used_encoding, used_delimiter = "ods", ""
     elif path.suffix.lower() == ".xls":
         raise RecipientsError(
             f"{path}: old .xls workbooks are not supported — save it from Excel as .xlsx or CSV"
@@ -490,6 +519,69 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         formulas.close()
 
 
+#: Columns read from one .ods row at most: LibreOffice pads rows with thousands of repeated empty cells.
+ODS_MAX_COLUMNS = 1024
+
+
+def _ods_rows(path: Path) -> Iterator[_RawRow]:
+    """The first sheet of a LibreOffice Calc ``.ods`` file, cells as the sheet shows them (odfpy)."""
+    import zipfile
+    from xml.parsers.expat import ExpatError
+
+    from odf import teletype  # type: ignore[import-untyped]
+    from odf.opendocument import load  # type: ignore[import-untyped]
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow  # type: ignore[import-untyped]
+    from odf.text import P  # type: ignore[import-untyped]
+
+    try:
+        document = load(str(path))
+        tables = document.spreadsheet.getElementsByType(Table)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ExpatError, AttributeError) as err:
+        raise RecipientsError(
+            f"{path}: cannot open the spreadsheet ({err}) — save it again from LibreOffice Calc as .ods"
+        ) from None
+    if not tables:
+        raise RecipientsError(
+            f"{path}: the spreadsheet has no sheet with rows — put the list on the first sheet"
+        )
+    line = 0
+    for row in tables[0].getElementsByType(TableRow):
+        cells: list[str] = []
+        for cell in row.childNodes:
+            if cell.qname not in (TableCell().qname, CoveredTableCell().qname):
+                continue
+            text = _ods_cell_text(cell, [teletype.extractText(p) for p in cell.getElementsByType(P)])
+            repeat = int(cell.getAttribute("numbercolumnsrepeated") or 1)
+            cells.extend([text] * max(1, min(repeat, ODS_MAX_COLUMNS - len(cells))))
+            if len(cells) >= ODS_MAX_COLUMNS:
+                break
+        repeat_rows = int(row.getAttribute("numberrowsrepeated") or 1)
+        line += 1
+        yield _RawRow(cells, line)
+        line += repeat_rows - 1  # repeated rows are empty padding; keep the numbering true
+
+
+def _ods_cell_text(cell: Any, paragraphs: list[str]) -> str:
+    """Numbers as shown (zero-padded postcodes kept), dates as ISO dates, text with its line breaks."""
+    shown = "\n".join(paragraphs)
+    kind = cell.getAttribute("valuetype") or ""
+    if kind in ("float", "percentage", "currency"):
+        value = cell.getAttribute("value") or ""
+        if shown.isdigit():
+            return shown
+        try:
+            number = float(value)
+        except ValueError:
+            return shown
+        return str(int(number)) if number.is_integer() else shown
+    if kind == "date":
+        value = cell.getAttribute("datevalue") or ""
+        return value.split("T")[0] if value.endswith("T00:00:00") or "T" not in value else value
+    if kind == "boolean":
+        return "TRUE" if (cell.getAttribute("booleanvalue") or "") == "true" else "FALSE"
+    return shown
+
+
 def _cell_text(value: object, number_format: str) -> str:
     """A cell as the sheet shows it: whole numbers without .0, zero-padded codes kept, ISO dates."""
     import datetime as _dt
@@ -588,7 +680,33 @@ def _build_list(
             continue
         first_line[key] = raw.line
         result.recipients.append(outcome)
+    result.notes.extend(_duplicate_recipients(path, result.recipients))
     return result
+
+
+#: Columns that together say who a card goes to: the same values twice is probably one card too many.
+_RECIPIENT_KEY = ("company", "department", "contact", "first_name", "last_name", "street", "postcode", "city")
+
+
+def _duplicate_recipients(path: Path, recipients: Sequence[Recipient]) -> list[RowProblem]:
+    """The same company, person and address on two lines (ids differ): reported with both lines."""
+    seen: dict[tuple[str, ...], Recipient] = {}
+    notes = []
+    for recipient in recipients:
+        key = tuple(" ".join(recipient.values.get(name, "").casefold().split()) for name in _RECIPIENT_KEY)
+        first = seen.setdefault(key, recipient)
+        if first is not recipient:
+            notes.append(
+                RowProblem(
+                    Location(path, recipient.line),
+                    f"same company, person and address as line {first.line} (id {first.id!r}) — "
+                    f"lines {first.line} and {recipient.line} make two cards for one recipient; "
+                    "delete one if that is not meant",
+                    recipient.id,
+                    recipient.company,
+                )
+            )
+    return notes
 
 
 def _check_header(path: Path, line: int, columns: list[str]) -> None:
@@ -688,9 +806,13 @@ def _build_recipient(
     if not language:
         language = "ja" if has_japanese(company) else default_language
     if language not in LANGUAGES:
+        meant = LANGUAGE_ALIASES.get(language) or LANGUAGE_ALIASES.get(language.split("-")[0])
+        if meant is None and language.split("-")[0] in LANGUAGES:
+            meant = language.split("-")[0]  # "de-DE", "en-GB"
+        hint = f"did you mean {meant!r}? " if meant else ""
         return problem(
             f"language {values['language']!r} is not one of {', '.join(LANGUAGES)} — "
-            "use one of those or leave it empty",
+            f"{hint}use one of those or leave it empty",
             "language",
         )
     values["language"] = language
