@@ -89,3 +89,16 @@ def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int,
                 variants["default"] = first
             compiled[(page_index, field.name)] = CompiledField(field, variants)
     return compiled
+
+
+def columns_used(template: CardTemplate) -> set[str]:
+    """The names the template's field texts refer to, so a list can be shown with the columns that matter."""
+    used: set[str] = set()
+    for page in template.pages:
+        for field in page.fields:
+            for source in field.text.values():
+                try:
+                    used |= meta.find_undeclared_variables(_ENVIRONMENT.parse(source))
+                except jinja2.TemplateSyntaxError:
+                    continue  # compile_fields reports it with its location
+    return used - set(EXTRA_NAMES)
