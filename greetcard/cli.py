@@ -464,7 +464,7 @@ def serve(
         options = ServeOptions(
             recipients=recipients,
             template=folder,
-            designer=folder is not None and (folder / "template.toml").is_file() and template == str(folder),
+            designer=folder is not None and template == str(folder),  # a folder, not a bundled name
             host=host,
             port=port,
             allow_remote=allow_remote,

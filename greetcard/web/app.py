@@ -13,12 +13,13 @@ from typing import Any
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..assets import bundled_templates
+from ..assets import assets_folder, bundled_templates
 from ..errors import GreetcardError
 from ..template import TEMPLATE_FILE
 from . import i18n
@@ -29,7 +30,6 @@ from .workspace import (
     ENCODINGS,
     IMPOSE_SHEETS,
     MAX_UPLOAD_BYTES,
-    THUMBNAIL_DPI,
     UploadTooLarge,
     Workspace,
     upload_too_large_message,
@@ -38,6 +38,7 @@ from .workspace import (
 HERE = Path(__file__).resolve().parent
 STEPS = ("list", "template", "proof", "print")
 LANGUAGE_COOKIE = "greetcard-lang"
+PAGE_FONT = "NotoSansJP-Regular.ttf"
 
 _PAGES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -60,13 +61,14 @@ def create_app(workspace: Workspace, token: str, hosts: set[str], port: int, des
         Route("/api/list/options", page.list_options, methods=["POST"]),
         Route("/api/template", page.choose_template, methods=["POST"]),
         Route("/api/profile", page.choose_profile, methods=["POST"]),
-        Route("/api/thumb/{index:int}.png", page.thumbnail),
+        Route("/api/thumb/{index:int}.jpg", page.thumbnail),
         Route("/api/card/{index:int}.png", page.card_image),
         Route("/api/proof.png", page.proof_image),
         Route("/api/proof.pdf", page.proof_pdf),
         Route("/api/render", page.render, methods=["POST"]),
         Route("/api/cards.zip", page.cards_zip),
         Route("/api/output/{name:path}", page.output_file),
+        Route("/font/{name}", page.font),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Guard(Starlette(routes=routes), token, hosts, port)
@@ -184,6 +186,7 @@ class _Page:
             self.workspace.save_upload(unquote(name), chunks)
         except UploadTooLarge as err:
             return _error(str(err), 413)
+        await run_in_threadpool(self.workspace.warm_up)
         return JSONResponse({"generation": self.workspace.generation})
 
     async def list_options(self, request: Request) -> Response:
@@ -239,8 +242,22 @@ class _Page:
 
     # --- images and files ---------------------------------------------------------
 
+    def font(self, request: Request) -> Response:
+        """The bundled Japanese font, so the page shows names on systems without one."""
+        if request.path_params["name"] != PAGE_FONT:
+            return Response("no such font", status_code=404)
+        return FileResponse(
+            assets_folder() / "fonts" / PAGE_FONT,
+            media_type="font/ttf",
+            headers={"cache-control": "private, max-age=86400"},
+        )
+
     def thumbnail(self, request: Request) -> Response:
-        return self._card_png(request, THUMBNAIL_DPI, guides=False)
+        try:
+            data = self.workspace.card_thumbnail(request.path_params["index"])
+        except (IndexError, LookupError):
+            return Response("no such card", status_code=404)
+        return Response(data, media_type="image/jpeg", headers={"cache-control": "private, max-age=3600"})
 
     def card_image(self, request: Request) -> Response:
         return self._card_png(request, CARD_DPI, guides=request.query_params.get("guides") == "1")

@@ -8,6 +8,7 @@ inside the folders the user chose.  It knows nothing of HTTP.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import tempfile
@@ -18,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from PIL import Image
 
 from ..assets import bundled_templates
 from ..batch import Inputs, Prepared, RenderOptions, RenderReport, preflight_findings, prepare, render_batch
@@ -140,6 +143,7 @@ class Workspace:
         self._drawing = threading.Lock()
         self._prepared: tuple[tuple[object, ...], Prepared | None, str | None] | None = None
         self._images: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._images_lock = threading.Lock()  # never held while taking another lock
         self._template_cache: tuple[tuple[object, ...], CardTemplate | None, str | None] | None = None
 
     # --- choices ----------------------------------------------------------------
@@ -270,7 +274,24 @@ class Workspace:
 
     def card_png(self, index: int, dpi: int, guides: bool) -> bytes:
         """One card (all pages) as PNG, drawn exactly as ``greetcard preview`` draws it."""
-        from ..preview import card_pages_png, write_png
+        from ..preview import write_png
+
+        return self._card_image(index, dpi, guides, lambda image: write_png(image, dpi))
+
+    def card_thumbnail(self, index: int) -> bytes:
+        """A small JPEG of one card for the grid (JPEG: a tenth of the PNG's encoding time)."""
+
+        def jpeg(image: Image.Image) -> bytes:
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=85)
+            return buffer.getvalue()
+
+        return self._card_image(index, THUMBNAIL_DPI, False, jpeg)
+
+    def _card_image(
+        self, index: int, dpi: int, guides: bool, encode: Callable[[Image.Image], bytes]
+    ) -> bytes:
+        from ..preview import card_pages_png
 
         prepared = self._need_prepared()
         if not 0 <= index < len(prepared.cards):
@@ -280,8 +301,25 @@ class Workspace:
         if cached is not None:
             return cached
         with self._drawing:
+            cached = self._cached(key)  # drawn by another request while this one waited
+            if cached is not None:
+                return cached
             image = card_pages_png(prepared.renderer, prepared.cards[index], dpi=dpi, guides=guides)
-        return self._remember(key, write_png(image, dpi))
+            return self._remember(key, encode(image))
+
+    def warm_up(self, thumbnails: int = 12) -> None:
+        """Read the list now and draw the first thumbnails in the background, before the Proof step asks."""
+        prepared, _ = self.prepared()
+        if prepared is None:
+            return
+
+        def draw() -> None:
+            for index in range(min(thumbnails, len(prepared.cards))):
+                if self._prepared is None or self._prepared[1] is not prepared:
+                    return  # the user chose something else meanwhile
+                self.card_thumbnail(index)
+
+        threading.Thread(target=draw, name="greetcard-thumbnails", daemon=True).start()
 
     def proof_pdf(self) -> bytes:
         """The worst-case proof sheet, as ``greetcard proof`` writes it."""
@@ -322,14 +360,14 @@ class Workspace:
         return prepared
 
     def _cached(self, key: tuple[object, ...]) -> bytes | None:
-        with self._state_lock:
+        with self._images_lock:
             data = self._images.get(key)
             if data is not None:
                 self._images.move_to_end(key)
             return data
 
     def _remember(self, key: tuple[object, ...], data: bytes) -> bytes:
-        with self._state_lock:
+        with self._images_lock:
             self._images[key] = data
             while len(self._images) > IMAGE_CACHE_ITEMS:
                 self._images.popitem(last=False)
