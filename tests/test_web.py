@@ -238,7 +238,9 @@ def test_how_the_list_was_read_and_overrides(page: Page, tmp_path: Path) -> None
     html = page.client.get("/part/list", headers={"Accept-Language": "en"}).text
     assert "detected: cp1252" in html and "detected: ;" in html
     assert "Müller GmbH" in html
-    response = page.client.post("/api/list/options", json={"encoding": "utf-8", "delimiter": ","}, headers=AUTH)
+    response = page.client.post(
+        "/api/list/options", json={"encoding": "utf-8", "delimiter": ","}, headers=AUTH
+    )
     assert response.status_code == 200
     assert page.workspace.settings.delimiter == ","
     html = page.client.get("/part/list").text
@@ -361,7 +363,9 @@ def test_designer_mode_reloads_within_a_second_of_a_save(tmp_path: Path) -> None
         before = workspace.generation
         toml = folder / "template.toml"
         saved = time.perf_counter()
-        toml.write_text(toml.read_text(encoding="utf-8").replace("Nengajō 2027", "Nengajō 2028"), encoding="utf-8")
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace("Nengajō 2027", "Nengajō 2028"), encoding="utf-8"
+        )
         while workspace.generation == before and time.perf_counter() - saved < 5:
             time.sleep(0.02)
         template, _ = workspace.template()

@@ -148,9 +148,7 @@ class _Page:
             return Response("no such card", status_code=404)
         card = prepared.cards[index]
         context = self._context(request)
-        fits = [
-            f"{fitted.field.name}: {fitted.describe()}" for page in card.pages for fitted in page.fields
-        ]
+        fits = [f"{fitted.field.name}: {fitted.describe()}" for page in card.pages for fitted in page.fields]
         context.update(index=index, card=card, fits=fits)
         return HTMLResponse(_PAGES.get_template("card.html").render(context))
 

@@ -52,7 +52,9 @@ class Guard:
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         host = headers.get("host", "").lower()
         if host not in self.hosts:
-            await _refuse(send, 403, f"Host {host!r} is not this greetcard server — open the address it printed.")
+            await _refuse(
+                send, 403, f"Host {host!r} is not this greetcard server — open the address it printed."
+            )
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         from_url = next((value for key, value in query if key == "token"), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
@@ -116,10 +117,8 @@ def run_server(options: ServeOptions, echo: Callable[[str], None]) -> None:
         server = uvicorn.Server(config)
         if options.open_browser:
             threading.Thread(target=_open_when_ready, args=(server, url), daemon=True).start()
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then re-raises Ctrl-C
             server.run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass
     finally:
         stop_watching.set()
         sock.close()
@@ -143,3 +142,41 @@ def _open_when_ready(server: object, url: str) -> None:
             webbrowser.open(url)
             return
         threading.Event().wait(0.05)
+
+
+class BackgroundServer:
+    """The page served from a thread on a free port: for the browser tests and the documentation images."""
+
+    def __init__(self, workspace: Workspace, designer: bool = False) -> None:
+        import uvicorn
+
+        from .app import create_app
+
+        self.workspace = workspace
+        self.sock = bind("127.0.0.1", 0, fall_back=False)
+        self.port = self.sock.getsockname()[1]
+        self.token = new_token()
+        self.url = f"http://127.0.0.1:{self.port}/?token={self.token}"
+        app = create_app(
+            workspace, self.token, allowed_hosts("127.0.0.1", self.port), self.port, designer=designer
+        )
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> BackgroundServer:
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                break
+            threading.Event().wait(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+        self.workspace.close()

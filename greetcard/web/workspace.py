@@ -8,6 +8,7 @@ inside the folders the user chose.  It knows nothing of HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
@@ -330,7 +331,9 @@ class Workspace:
         cached = self._cached(key)
         if cached is not None:
             return cached
-        title = f"Proof · {prepared.template.name} · {self.settings.list_name} · profile {prepared.profile.name}"
+        title = (
+            f"Proof · {prepared.template.name} · {self.settings.list_name} · profile {prepared.profile.name}"
+        )
         with self._drawing:
             data = proof_sheet(prepared.renderer, worst_cases(prepared.cards), prepared.problems, title)
         return self._remember(key, data)
@@ -384,7 +387,7 @@ class Workspace:
             raise OutputError(f"unknown press sheet {impose!r} — use one of: {', '.join(IMPOSE_SHEETS)}")
         out = out.expanduser()
         if not out.is_absolute():
-            base = self.settings.list_path.parent if not self.is_upload(inputs.recipients) else Path.cwd()
+            base = inputs.recipients.parent if not self.is_upload(inputs.recipients) else Path.cwd()
             out = base / out
         if out.resolve().is_relative_to(self.upload_folder.resolve()):
             raise OutputError(f"{out}: is the private upload folder, removed on exit — choose another folder")
@@ -486,13 +489,13 @@ def list_view(prepared: Prepared, list_name: str, display: Callable[[str], str])
     for problem in prepared.problems:
         line = problem.location.line or 0
         if line not in rows:
-            rows[line] = RowView(line, problem.row_id, problem.company, REFUSED, (display(str(problem)),), None)
+            rows[line] = RowView(
+                line, problem.row_id, problem.company, REFUSED, (display(str(problem)),), None
+            )
     used = columns_used(prepared.template)
     if prepared.template.link:
-        try:
+        with contextlib.suppress(GreetcardError):  # a bad link is reported by prepare() already
             used |= set(LinkPattern.parse(prepared.template.link).columns)
-        except GreetcardError:
-            pass
     delimiter = {"\t": "tab"}.get(recipients.delimiter, recipients.delimiter)
     return ListView(
         name=list_name,

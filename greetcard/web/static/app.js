@@ -42,7 +42,11 @@
     for (const name of names || ["list", "template", "proof", "print"]) {
       const section = document.querySelector(`[data-part="${name}"]`);
       const response = await fetch(`/part/${name}`);
-      if (response.ok) section.innerHTML = await response.text();
+      if (!response.ok) continue;
+      const kept = name === "proof" && selectedCard !== null ? document.getElementById("card-detail") : null;
+      section.innerHTML = await response.text();
+      const fresh = kept && document.getElementById("card-detail");
+      if (fresh) fresh.replaceWith(kept);  // the open card stays until its new image is ready
     }
     if (selectedCard !== null) await showCard(selectedCard);
     markSteps();
@@ -67,17 +71,25 @@
     if (!detail) return;
     const response = await fetch(`/part/card/${index}`);
     if (!response.ok) { selectedCard = null; return; }
-    detail.innerHTML = await response.text();
-    document.getElementById("guides").checked = guides;
-    updateCardImage();
+    const next = document.createElement("div");
+    next.innerHTML = await response.text();
+    next.querySelector("#guides").checked = guides;
+    const image = next.querySelector("#card-image");
+    image.src = cardImageUrl(image.dataset.index);
+    await image.decode().catch(() => {});  // swap when drawn: no flicker while a designer saves
+    detail.replaceChildren(...next.childNodes);
     for (const thumb of document.querySelectorAll(".thumb")) {
       thumb.classList.toggle("selected", Number(thumb.dataset.card) === index);
     }
   }
 
+  function cardImageUrl(index) {
+    return `/api/card/${index}.png?guides=${guides ? 1 : 0}&v=${generation}`;
+  }
+
   function updateCardImage() {
     const image = document.getElementById("card-image");
-    if (image) image.src = `/api/card/${image.dataset.index}.png?guides=${guides ? 1 : 0}&v=${generation}`;
+    if (image) image.src = cardImageUrl(image.dataset.index);
   }
 
   async function upload(file) {
@@ -149,7 +161,9 @@
     if (!target) return;
     if (target.dataset.goto) return go(target.dataset.goto);
     if (target.dataset.filter !== undefined) {
-      for (const button of document.querySelectorAll("#filters button")) button.classList.toggle("active", button === target);
+      for (const button of document.querySelectorAll("#filters button")) {
+        button.classList.toggle("active", button.dataset.filter === target.dataset.filter);
+      }
       return applyFilter();
     }
     if (target.dataset.card !== undefined) {
