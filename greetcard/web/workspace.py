@@ -132,7 +132,7 @@ class Workspace:
     ) -> None:
         self.upload_folder = Path(tempfile.mkdtemp(prefix="greetcard-serve-", dir=temp_parent))
         self.settings = Settings(
-            list_path=list_path.resolve() if list_path else None,
+            list_path=list_path,  # as given, so messages name it as the CLI does
             list_name=list_path.name if list_path else "",
             template=template,
         )
@@ -182,7 +182,7 @@ class Workspace:
         """A ``cards`` folder next to the list when the user named one, else in the working folder."""
         settings = self.settings
         if settings.list_path is not None and not self.is_upload(settings.list_path):
-            return settings.list_path.parent / "cards"
+            return settings.list_path.resolve().parent / "cards"
         return Path.cwd() / "cards"
 
     @property
@@ -190,7 +190,7 @@ class Workspace:
         return self.settings.out or self.default_out
 
     def is_upload(self, path: Path) -> bool:
-        return path.is_relative_to(self.upload_folder)
+        return path.resolve().is_relative_to(self.upload_folder.resolve())
 
     def display(self, text: str) -> str:
         """Messages as the CLI prints them for the list's own name, not the private upload path."""
@@ -387,7 +387,7 @@ class Workspace:
             raise OutputError(f"unknown press sheet {impose!r} — use one of: {', '.join(IMPOSE_SHEETS)}")
         out = out.expanduser()
         if not out.is_absolute():
-            base = inputs.recipients.parent if not self.is_upload(inputs.recipients) else Path.cwd()
+            base = inputs.recipients.resolve().parent if not self.is_upload(inputs.recipients) else Path.cwd()
             out = base / out
         if out.resolve().is_relative_to(self.upload_folder.resolve()):
             raise OutputError(f"{out}: is the private upload folder, removed on exit — choose another folder")
