@@ -248,6 +248,22 @@ def test_how_the_list_was_read_and_overrides(page: Page, tmp_path: Path) -> None
     assert page.client.post("/api/list/options", json={"encoding": "rot13"}, headers=AUTH).status_code == 400
 
 
+def test_an_excel_list_is_read_as_the_cli_reads_it(page: Page, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "company", "postcode"])
+    sheet.append(["X1", "Kyōdō Optik GmbH", "01067"])
+    sheet.append(["X2", "", "01068"])
+    workbook.save(tmp_path / "kunden.xlsx")
+    page.upload(tmp_path / "kunden.xlsx")
+    view = page.workspace.list_view()
+    assert view is not None and view.name == "kunden.xlsx"
+    assert [(row.row_id, row.status) for row in view.rows] == [("X1", "ok"), ("X2", "refused")]
+    assert view.rows[1].messages[0].startswith("kunden.xlsx:3:")
+
+
 def test_template_errors_show_file_line_and_fix(page: Page, tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     shutil.copytree(ROOT / "assets" / "templates" / "nengajo", folder)

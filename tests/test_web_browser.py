@@ -73,8 +73,16 @@ def test_new_user_flow_in_the_browser(browser: Any, served: BackgroundServer, tm
     assert page.locator("#rows tbody tr:visible").count() == 2
     assert "list.csv:3:2: company is empty — " in page.locator("#rows").inner_text()
 
-    # The sample list: every row a card, one note.
-    page.set_input_files("#list-file", str(SAMPLE))
+    # The sample list, dropped onto the page: every row a card, one note.
+    page.evaluate(
+        """([name, text]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], name, { type: "text/csv" }));
+            document.getElementById("dropzone").dispatchEvent(
+                new DragEvent("drop", { dataTransfer: transfer, bubbles: true }));
+        }""",
+        ["recipients.csv", SAMPLE.read_text(encoding="utf-8-sig")],
+    )
     page.wait_for_selector("#list-name:has-text('recipients.csv')")
     assert page.locator("#rows tbody tr").count() == 30
     assert page.locator("#rows tbody tr[data-status=refused]").count() == 0

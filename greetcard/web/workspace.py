@@ -145,6 +145,8 @@ class Workspace:
         self._prepared: tuple[tuple[object, ...], Prepared | None, str | None] | None = None
         self._images: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._images_lock = threading.Lock()  # never held while taking another lock
+        self._closing = threading.Event()
+        self._warming: threading.Thread | None = None
         self._template_cache: tuple[tuple[object, ...], CardTemplate | None, str | None] | None = None
 
     # --- choices ----------------------------------------------------------------
@@ -316,11 +318,12 @@ class Workspace:
 
         def draw() -> None:
             for index in range(min(thumbnails, len(prepared.cards))):
-                if self._prepared is None or self._prepared[1] is not prepared:
-                    return  # the user chose something else meanwhile
+                if self._closing.is_set() or self._prepared is None or self._prepared[1] is not prepared:
+                    return  # stopping, or the user chose something else meanwhile
                 self.card_thumbnail(index)
 
-        threading.Thread(target=draw, name="greetcard-thumbnails", daemon=True).start()
+        self._warming = threading.Thread(target=draw, name="greetcard-thumbnails", daemon=True)
+        self._warming.start()
 
     def proof_pdf(self) -> bytes:
         """The worst-case proof sheet, as ``greetcard proof`` writes it."""
@@ -458,12 +461,17 @@ class Workspace:
 
     def close(self, wait: Callable[[RenderJob], None] | None = None) -> None:
         """Let a running render finish (``wait`` is told first), then remove the upload folder."""
+        self._closing.set()
         job = self.job
         try:
             if job is not None and job.running and job.thread is not None:
                 if wait is not None:
                     wait(job)
                 job.thread.join()
+            if self._warming is not None:
+                self._warming.join()
+            with self._drawing:
+                pass  # pdfium must not be mid-drawing while the interpreter shuts down
         finally:
             shutil.rmtree(self.upload_folder, ignore_errors=True)
 
