@@ -438,6 +438,61 @@ def template_new(folder: Path, source: str | None) -> None:
     )
 
 
+@main.command()
+@click.argument("recipients", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--template",
+    "-t",
+    "template",
+    metavar="DIR|NAME",
+    help="A template folder (the page then reloads its previews on every save) or a bundled template.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8741, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than this computer (anyone with the printed link can then use the page).",
+)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open the page in the default browser.")
+def serve(
+    recipients: Path | None,
+    template: str | None,
+    port: int,
+    host: str,
+    allow_remote: bool,
+    open_browser: bool,
+) -> None:
+    """Open greetcard as a web page on this computer: list, template, proof, print.
+
+    Nothing leaves the computer: the page listens on 127.0.0.1 only and needs
+    the secret link printed at start. Uploaded lists are removed on exit.
+
+    \b
+    Examples:
+      greetcard serve
+      greetcard serve kunden.xlsx
+      greetcard serve --template mein-design      # designer mode: previews follow every save
+    """
+    from .scaffold import source_template
+    from .web import ServeOptions, run_server
+
+    try:
+        folder = source_template(template) if template else None
+        options = ServeOptions(
+            recipients=recipients,
+            template=folder,
+            designer=folder is not None and template == str(folder),  # a folder, not a bundled name
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            open_browser=open_browser,
+        )
+        run_server(options, echo=lambda line: click.echo(line, err=True))
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+
+
 class _ProgressBar:
     """A click progress bar on stderr, opened once the number of cards is known."""
 
