@@ -17,6 +17,7 @@ from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
 from .recipients import Recipient, RecipientList, describe_char
 from .template import CardTemplate, TextField
+from .tokens import TOKEN_PLACEHOLDER, TokenSigner, missing_secret
 
 #: Distinct field texts whose fitting is remembered (most texts repeat; names do not).
 FIT_CACHE_LIMIT = 20_000
@@ -49,8 +50,15 @@ class Card:
 class CardBuilder:
     """The per-batch preparation that makes building each card cheap."""
 
-    def __init__(self, template: CardTemplate, recipients: RecipientList, link: str | None = None) -> None:
+    def __init__(
+        self,
+        template: CardTemplate,
+        recipients: RecipientList,
+        link: str | None = None,
+        tokens: TokenSigner | None = None,
+    ) -> None:
         self.template = template
+        self.tokens = tokens
         self.list_path = recipients.path
         self.columns = list(recipients.columns)
         pattern = link if link is not None else template.link
@@ -59,6 +67,8 @@ class CardBuilder:
                 f'{template.file}: the template has no link — add link = "https://…" or pass --url'
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
+        if TOKEN_PLACEHOLDER in self.link_pattern.columns and tokens is None:
+            raise missing_secret(f"the link {pattern!r}")
         if not self.link_pattern.columns:
             # One link for every card: if it cannot fit, that is the template's problem, not each row's.
             for page in template.pages:
@@ -77,15 +87,22 @@ class CardBuilder:
                         tuple(load_font(template.fonts[name].path, name) for name in field.fonts)
                     )
 
+    def link_for(self, recipient: Recipient) -> str:
+        """The recipient's link, with its {token} when the pattern has one."""
+        values = recipient.values
+        if self.tokens is not None and TOKEN_PLACEHOLDER in self.link_pattern.columns:
+            values = {**values, TOKEN_PLACEHOLDER: self.tokens.token(recipient.id)}
+        return check_link(self.link_pattern.fill(values))
+
     def build(self, recipient: Recipient) -> Card:
-        link = check_link(self.link_pattern.fill(recipient.values))
+        link = self.link_for(recipient)
         pages = []
         for page_index, page in enumerate(self.template.pages):
             fitted_fields = []
             for field in page.fields:
                 text = self.fields[(page_index, field.name)].fill(recipient, link)
                 try:
-                    fitted_fields.append(self._fit(page_index, field, text))
+                    fitted_fields.append(self._fit(page_index, field, text, (link, link_text(link))))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
                     raise self._refusal(
@@ -113,12 +130,12 @@ class CardBuilder:
             pages.append(CardPage(tuple(fitted_fields), placement))
         return Card(recipient, link, tuple(pages))
 
-    def _fit(self, page_index: int, field: TextField, text: str) -> FittedText:
+    def _fit(self, page_index: int, field: TextField, text: str, links: tuple[str, ...] = ()) -> FittedText:
         """Fit text, once per distinct text: greetings and senders repeat on every card."""
         key = (page_index, field.name, text)
         fitted = self._fitted.get(key)
         if fitted is None:
-            fitted = fit_text(text, field, self.chains[field.fonts])
+            fitted = fit_text(text, field, self.chains[field.fonts], tuple(li for li in links if li in text))
             if len(self._fitted) < FIT_CACHE_LIMIT:
                 self._fitted[key] = fitted
         return fitted
