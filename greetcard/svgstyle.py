@@ -60,6 +60,7 @@ def register_namespaces() -> None:
         ("xlink", XLINK_NS),
         ("inkscape", INKSCAPE_NS),
         ("sodipodi", "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd"),
+        ("serif", "http://www.serif.com/"),
     ):
         ElementTree.register_namespace(prefix, uri)
 
