@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .errors import GreetcardError, LinkError, Location, located
 from .filling import CompiledField, compile_fields, link_text
-from .fonts import FontChain, load_font
+from .fonts import FontChain, load_font_spec
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
 from .recipients import Recipient, RecipientList, describe_char
@@ -74,7 +74,7 @@ class CardBuilder:
             for field in page.fields:
                 if field.fonts not in self.chains:
                     self.chains[field.fonts] = FontChain(
-                        tuple(load_font(template.fonts[name].path, name) for name in field.fonts)
+                        tuple(load_font_spec(template.fonts[name]) for name in field.fonts)
                     )
 
     def build(self, recipient: Recipient) -> Card:

@@ -22,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
-from .fonts import load_font
+from .fonts import load_font_spec
 from .layout import FittedText, place_lines
 from .qr import QrPlacement, QrSymbol
 from .template import Box, CardTemplate, Color, PrintProfile
@@ -102,7 +102,7 @@ class CardRenderer:
         self.template = template
         self.profile = profile
         first_font = next(iter(template.fonts.values()))
-        self.initial_font = load_font(first_font.path, first_font.name).registered_name
+        self.initial_font = load_font_spec(first_font).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
         self.artworks: list[PreparedArtwork | None] = [
             prepare_artwork(
@@ -237,6 +237,8 @@ class CardRenderer:
             canvas.setFillOverprint(True)
             canvas.setOverprintMask(1)  # nonzero overprint: the 0 % inks do not knock out the artwork
         text = canvas.beginText()
+        if fitted.field.tracking:
+            text.setCharSpace(fitted.field.tracking * fitted.size_pt / 1000)
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
             text.setTextOrigin(x, y)
