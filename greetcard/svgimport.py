@@ -189,6 +189,7 @@ class _Importer:
         self.to_remove: list[Any] = []
         self.field_names: list[str] = []
         self.font_folders = (path.parent, path.parent / "fonts", *font_folders)
+        self.snapped_height_mm: float | None = None
         self._page_geometry(width_mm)
 
     # -- page size --------------------------------------------------------------
@@ -217,7 +218,7 @@ class _Importer:
             width_mm = self._guess_width_mm(units_wide, view_box[3], width_attr)
         self.mm_per_unit = width_mm / units_wide
         self.width_mm = round(width_mm, 3)
-        self.height_mm = round(view_box[3] * self.mm_per_unit, 3)
+        self.height_mm = self.snapped_height_mm or round(view_box[3] * self.mm_per_unit, 3)
         # User units (the viewBox) to mm from the page's top-left corner.
         self.base: Matrix = (
             self.mm_per_unit,
@@ -247,6 +248,7 @@ class _Importer:
         for standard_width, standard_height in COMMON_CARD_SIZES:
             if abs(width_mm - standard_width) < 0.3 and abs(units_high / dpi * 25.4 - standard_height) < 0.3:
                 width_mm = float(standard_width)  # the tool rounded the page to whole pixels
+                self.snapped_height_mm = float(standard_height)
         self.notes.append(
             Note(
                 "<svg>",
@@ -507,6 +509,7 @@ class _Importer:
                     f
                     for f in self.frames
                     if not f.used
+                    and f.name  # an unnamed rectangle is artwork (a background, say), never a frame
                     and f.name not in _QR_NAMES
                     and not f.name.startswith("image")
                     and _contains(f.box, placeholder.anchor)
@@ -619,6 +622,8 @@ class _Importer:
                 embedded = _write_embedded_image(source, target / name)
                 if embedded is not None:
                     self.to_remove.append(element)
+                    if source is not element:
+                        self.to_remove.append(source)  # Affinity's <image> in <defs>
                     break
             if embedded is not None:
                 lines.append(f'file = "{embedded.name}"')
