@@ -222,7 +222,7 @@ def render(
         if report.written_nothing:
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
-            read_as = report.encoding + (f", {report.delimiter!r}-separated" if report.delimiter else "")
+            read_as = _read_as(report.encoding, report.delimiter)
             click.echo(
                 f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
                 f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
@@ -231,6 +231,7 @@ def render(
             )
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
+            click.echo(_link_line(report.link_pattern, report.link_example), err=True)
     if not report.ok:
         sys.exit(1)
 
@@ -255,7 +256,7 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import preflight_findings
+    from .batch import link_summary, preflight_findings
 
     try:
         prepared = prepare(inputs)
@@ -273,6 +274,9 @@ def check(
                     "recipients": str(inputs.recipients),
                     "template": str(prepared.template.file),
                     "profile": prepared.profile.name,
+                    "encoding": prepared.recipients.encoding,
+                    "delimiter": prepared.recipients.delimiter,
+                    "link": dict(zip(("pattern", "example"), link_summary(prepared), strict=True)),
                     "rows": rows,
                     "cards_ok": len(prepared.cards),
                     "counts": counts,
@@ -289,8 +293,22 @@ def check(
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
             f"(template {prepared.template.name}, profile {prepared.profile.name})"
         )
+        recipients = prepared.recipients
+        click.echo(f"list read as {_read_as(recipients.encoding, recipients.delimiter)}")
+        click.echo(_link_line(*link_summary(prepared)))
     if counts["error"]:
         sys.exit(1)
+
+
+def _read_as(encoding: str, delimiter: str) -> str:
+    """``cp932, ','-separated``: how the list was read, so a wrong guess is visible."""
+    shown = {"\t": "tab", ";": "';'", ",": "','"}.get(delimiter, repr(delimiter))
+    return encoding + (f", {shown}-separated" if delimiter else "")
+
+
+def _link_line(pattern: str, example: str) -> str:
+    """Where the QR codes point: the pattern and one filled example."""
+    return f"link: {pattern}" + (f" (e.g. {example})" if example and example != pattern else "")
 
 
 def _print_findings(findings: list[Any]) -> None:
