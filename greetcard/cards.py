@@ -166,7 +166,12 @@ class CardBuilder:
         key = (page_index, field.name, text)
         fitted = self._fitted.get(key)
         if fitted is None:
-            fitted = fit_text(text, field, self.chains[field.fonts])
+            if field.direction == "vertical":
+                from .vertical import fit_vertical
+
+                fitted = fit_vertical(text, field, self.chains[field.fonts])
+            else:
+                fitted = fit_text(text, field, self.chains[field.fonts])
             if len(self._fitted) < FIT_CACHE_LIMIT:
                 self._fitted[key] = fitted
         return fitted

@@ -242,8 +242,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         recipient.line,
                     )
                 )
-            for placed in place_lines(fitted):
-                ink = Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm)
+            for shown, ink in _ink_of(fitted):
                 if (
                     ink.x_mm < margin
                     or ink.y_mm < margin
@@ -254,7 +253,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         Finding(
                             ERROR,
                             where,
-                            f"field '{field.name}': text {placed.line.text!r} reaches outside the "
+                            f"field '{field.name}': text {shown!r} reaches outside the "
                             f"{template.safe_margin_mm:g} mm safe zone — move the box inwards",
                             recipient.id,
                             recipient.company,
@@ -264,6 +263,29 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                     )
                     break
     return findings
+
+
+def _ink_of(fitted: Any) -> list[tuple[str, Box]]:
+    """Each line's (or vertical piece's) text and the box its ink may fill."""
+    if fitted.field.direction == "vertical":
+        from .vertical import place_glyphs
+
+        return [
+            (
+                glyphs.text,
+                Box(
+                    glyphs.ink_left_mm,
+                    glyphs.ink_top_mm,
+                    glyphs.ink_right_mm - glyphs.ink_left_mm,
+                    glyphs.ink_bottom_mm - glyphs.ink_top_mm,
+                ),
+            )
+            for glyphs in place_glyphs(fitted)
+        ]
+    return [
+        (placed.line.text, Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm))
+        for placed in place_lines(fitted)
+    ]
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from reportlab import rl_config
 from reportlab.pdfgen.canvas import Canvas
@@ -284,6 +285,11 @@ class CardRenderer:
         text = canvas.beginText()
         if fitted.field.tracking:
             text.setCharSpace(fitted.field.tracking * fitted.size_pt / 1000)
+        if fitted.field.direction == "vertical":
+            self._vertical_text(text, fitted)
+            canvas.drawText(text)
+            canvas.restoreState()
+            return
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
             text.setTextOrigin(x, y)
@@ -292,6 +298,19 @@ class CardRenderer:
                 text.textOut(run.text)
         canvas.drawText(text)
         canvas.restoreState()
+
+    def _vertical_text(self, text: Any, fitted: FittedText) -> None:
+        """Upright characters one by one (vertical forms), Latin runs turned 90° clockwise."""
+        from .vertical import place_glyphs
+
+        for placed in place_glyphs(fitted):
+            x, y = self.geometry.point_pt(placed.x_mm, placed.y_mm)
+            if placed.rotated:
+                text.setTextTransform(0, -1, 1, 0, x, y)
+            else:
+                text.setTextOrigin(x, y)
+            text.setFont(placed.face.registered_name, fitted.size_pt)
+            text.textOut(placed.text)
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
         draw_crop_marks(

@@ -660,7 +660,14 @@ class _TemplateReader:
             size_pt=size,
             min_size_pt=min_size,
             leading=self.number(spec, "leading", path, default=1.25, minimum=0.8, maximum=3),
-            align=self.string(spec, "align", path, default="left", choices=ALIGNMENTS),
+            # Vertical columns start at the right edge, as Japanese is read.
+            align=self.string(
+                spec,
+                "align",
+                path,
+                default="right" if spec.get("direction") == "vertical" else "left",
+                choices=ALIGNMENTS,
+            ),
             valign=self.string(spec, "valign", path, default="top", choices=VERTICAL_ALIGNMENTS),
             color=self.read_color(spec.get("color", "black"), (*path, "color")),
             text=text,
