@@ -666,6 +666,45 @@ def serve(
         run_server(options, echo=lambda line: click.echo(line, err=True))
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
+@template_group.command("import")
+@click.argument("svg", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--width-mm",
+    type=click.FloatRange(20, 1000),
+    help="The card's trim width, for an SVG sized in px or percent (default: read from the SVG).",
+)
+@click.option(
+    "--bleed",
+    "bleed_mm",
+    type=click.FloatRange(0, 20),
+    default=3.0,
+    show_default=True,
+    help="Bleed in mm the artwork's page is widened by.",
+)
+def template_import(svg: Path, folder: Path, width_mm: float | None, bleed_mm: float) -> None:
+    """Make a template folder from an SVG with {{ placeholders }} and named frames.
+
+    \b
+    Name a rectangle around each placeholder text (e.g. company), one square
+    "qr" and, for a logo, "image-logo" in the layers panel, then export SVG.
+    Examples:
+      greetcard template import karte.svg mein-design
+      greetcard template import karte.svg mein-design --width-mm 100
+    """
+    from .svgimport import import_svg
+
+    try:
+        result = import_svg(svg, folder, width_mm=width_mm, bleed_mm=bleed_mm)
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
+        f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides",
+        err=True,
+    )
 
 
 class _ProgressBar:

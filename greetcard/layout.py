@@ -526,12 +526,13 @@ def fit_text(text: str, field: TextField, chain: FontChain, links: tuple[str, ..
     if japanese:
         good.append(split_all(segments_by_phrase))
         fallback.append(split_all(lambda part: segments_of_words(part, cjk_breaks=True)))
-    widths = {" ": chain.width_pt(" ", 1.0)}
+    widths = {" ": chain.width_pt(" ", 1.0) + field.tracking / 1000}
     for paragraphs in (*good, *fallback):
         for pieces in paragraphs:
             for piece in pieces:
                 if piece not in widths:
-                    widths[piece] = chain.width_pt(piece, 1.0)
+                    # Tracking (letter spacing) adds its share of an em after every character.
+                    widths[piece] = chain.width_pt(piece, 1.0) + len(piece) * field.tracking / 1000
     box_width_pt = field.box.width_mm / MM_PER_PT
     box_height_pt = field.box.height_mm / MM_PER_PT
     glyph_height = (chain.ascent_per_mille - chain.descent_per_mille) / 1000
@@ -549,7 +550,7 @@ def fit_text(text: str, field: TextField, chain: FontChain, links: tuple[str, ..
                     return FittedText(
                         field,
                         size,
-                        tuple(_line(line, chain, size) for line in lines),
+                        tuple(_line(line, chain, size, field.tracking) for line in lines),
                         broke_inside_word and _breaks_inside_a_word(lines, good),
                     )
                 best_effort = (size, len(lines))
@@ -591,7 +592,9 @@ def _not_fit_reason(field: TextField, best_effort: tuple[float, int] | None, gly
     )
 
 
-def _line(text: str, chain: FontChain, size_pt: float) -> Line:
+def _line(text: str, chain: FontChain, size_pt: float, tracking: float = 0.0) -> Line:
+    """A line in font runs; with tracking every character is followed by that much space but the last."""
+    spacing = tracking * size_pt / 1000
     runs: list[Run] = []
     current_face: FontFace | None = None
     current = ""
@@ -599,10 +602,18 @@ def _line(text: str, chain: FontChain, size_pt: float) -> Line:
         face = chain.face_for(char) or chain.faces[0]
         if face is not current_face and current:
             assert current_face is not None
-            runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
+            runs.append(
+                Run(
+                    current_face,
+                    current,
+                    current_face.text_width_pt(current, size_pt) + spacing * len(current),
+                )
+            )
             current = ""
         current_face = face
         current += char
     if current and current_face is not None:
-        runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
-    return Line(tuple(runs), sum(run.width_pt for run in runs))
+        runs.append(
+            Run(current_face, current, current_face.text_width_pt(current, size_pt) + spacing * len(current))
+        )
+    return Line(tuple(runs), sum(run.width_pt for run in runs) - (spacing if text else 0.0))

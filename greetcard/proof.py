@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .artwork import import_page, link_into
 from .cards import Card
-from .fonts import load_font
+from .fonts import load_font_spec
 from .layout import FittedText, is_cjk
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
@@ -122,7 +122,7 @@ def proof_sheet(
     ``notes`` are lines printed at the foot of the sheet, e.g. the template's scan margin.
     """
     buffer = io.BytesIO()
-    label_face = load_font(next(iter(renderer.template.fonts.values())).path)
+    label_face = load_font_spec(next(iter(renderer.template.fonts.values())))
     canvas = Canvas(
         buffer,
         pagesize=(SHEET_MM[0] * PT_PER_MM, SHEET_MM[1] * PT_PER_MM),
