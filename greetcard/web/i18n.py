@@ -154,7 +154,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "Starten Sie 'greetcard serve' erneut.",
     },
     "ja": {
-        "tagline": "宛先リストとテンプレートから印刷用のグリーティングカードを作成します（このパソコン内だけで動作）。",
+        "tagline": "宛先リストとテンプレートから印刷用のグリーティングカードを作成します"
+        "（このパソコン内だけで動作）。",
         "step_list": "リスト",
         "step_template": "テンプレート",
         "step_proof": "校正",
