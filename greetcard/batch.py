@@ -20,6 +20,7 @@ from pathlib import Path
 from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
 from .errors import Location, OutputError, RecipientsError, TemplateError, located
+from .filling import unused_columns
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -95,6 +96,8 @@ class RenderReport:
     written_nothing: bool = False
     warnings: list[str] = field(default_factory=list)
     shrunk: int = 0
+    link_pattern: str = ""
+    link_example: str = ""
 
     @property
     def written(self) -> int:
@@ -117,6 +120,7 @@ class Prepared:
     problems: list[RowProblem]
     template_findings: list[Finding]
     card_findings: list[Finding]
+    link_pattern: str = ""
 
 
 def resolve_profile(
@@ -159,6 +163,20 @@ def prepare(inputs: Inputs) -> Prepared:
             problems.append(RowProblem(location, failed[0].message, recipient.id, recipient.company))
         else:
             cards.append(card)
+    unused = unused_columns(template, recipients.columns, builder.link_pattern.columns)
+    notes = (
+        [
+            Finding(
+                INFO,
+                str(recipients.path),
+                f"list column{'s' if len(unused) > 1 else ''} {', '.join(repr(c) for c in unused)} "
+                f"{'are' if len(unused) > 1 else 'is'} not used by the template — fine if meant; otherwise "
+                "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
+            )
+        ]
+        if unused
+        else []
+    )
     return Prepared(
         template,
         profile,
@@ -166,11 +184,17 @@ def prepare(inputs: Inputs) -> Prepared:
         renderer,
         cards,
         problems,
-        template_findings(template, profile, renderer.artworks),
+        template_findings(template, profile, renderer.artworks) + notes,
         findings,
+        inputs.url or template.link,
     )
 
 
+def link_summary(prepared: Prepared) -> tuple[str, str]:
+    """The link pattern and one filled example, so staff see where the codes point before printing."""
+    pattern = prepared.link_pattern or prepared.template.link
+    example = prepared.cards[0].link if prepared.cards else ""
+    return pattern, example
 def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
     """The token signer when the link uses {token} (the secret is read only then)."""
     pattern = inputs.url if inputs.url is not None else template.link
@@ -180,6 +204,10 @@ def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
 def preflight_findings(prepared: Prepared) -> list[Finding]:
     """Everything ``greetcard check`` reports: template findings, then rows in list order."""
     rows = list(prepared.card_findings)
+    for note in prepared.recipients.notes:
+        rows.append(
+            Finding(WARNING, str(note.location), note.message, note.row_id, note.company, line=_line_of(note))
+        )
     for problem in prepared.problems:
         rows.append(
             Finding(
@@ -240,9 +268,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         encoding=prepared.recipients.encoding,
         delimiter=prepared.recipients.delimiter,
         profile=prepared.profile.name,
-        warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
+        warnings=[f.message for f in prepared.template_findings if f.level == WARNING]
+        + [str(note) for note in prepared.recipients.notes],
         shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
+    report.link_pattern, report.link_example = link_summary(prepared)
     report.refused = [str(problem) for problem in sorted(prepared.problems, key=_line_of)]
     if options.strict and prepared.problems:
         report.written_nothing = True

@@ -251,7 +251,7 @@ def render(
         if report.written_nothing:
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
-            read_as = report.encoding + (f", {report.delimiter!r}-separated" if report.delimiter else "")
+            read_as = _read_as(report.encoding, report.delimiter)
             click.echo(
                 f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
                 f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
@@ -260,6 +260,7 @@ def render(
             )
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
+            click.echo(_link_line(report.link_pattern, report.link_example), err=True)
     if mail_merge is not None and report.written:
         _write_mail_merge(inputs, report, mail_merge, subject, quiet)
     verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
@@ -329,7 +330,7 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import preflight_findings
+    from .batch import link_summary, preflight_findings
 
     try:
         prepared = prepare(inputs)
@@ -347,6 +348,9 @@ def check(
                     "recipients": str(inputs.recipients),
                     "template": str(prepared.template.file),
                     "profile": prepared.profile.name,
+                    "encoding": prepared.recipients.encoding,
+                    "delimiter": prepared.recipients.delimiter,
+                    "link": dict(zip(("pattern", "example"), link_summary(prepared), strict=True)),
                     "rows": rows,
                     "cards_ok": len(prepared.cards),
                     "counts": counts,
@@ -363,8 +367,22 @@ def check(
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
             f"(template {prepared.template.name}, profile {prepared.profile.name})"
         )
+        recipients = prepared.recipients
+        click.echo(f"list read as {_read_as(recipients.encoding, recipients.delimiter)}")
+        click.echo(_link_line(*link_summary(prepared)))
     if counts["error"]:
         sys.exit(1)
+
+
+def _read_as(encoding: str, delimiter: str) -> str:
+    """``cp932, ','-separated``: how the list was read, so a wrong guess is visible."""
+    shown = {"\t": "tab", ";": "';'", ",": "','"}.get(delimiter, repr(delimiter))
+    return encoding + (f", {shown}-separated" if delimiter else "")
+
+
+def _link_line(pattern: str, example: str) -> str:
+    """Where the QR codes point: the pattern and one filled example."""
+    return f"link: {pattern}" + (f" (e.g. {example})" if example and example != pattern else "")
 
 
 def _print_findings(findings: list[Any]) -> None:
@@ -591,6 +609,100 @@ def template_new(folder: Path, source: str | None) -> None:
     click.echo(
         f"created {written} — edit it, replace the artwork, then: greetcard preview --template {folder} "
         "--guides",
+        err=True,
+    )
+
+
+@main.command()
+@click.argument("recipients", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--template",
+    "-t",
+    "template",
+    metavar="DIR|NAME",
+    help="A template folder (the page then reloads its previews on every save) or a bundled template.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8741, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than this computer (anyone with the printed link can then use the page).",
+)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open the page in the default browser.")
+def serve(
+    recipients: Path | None,
+    template: str | None,
+    port: int,
+    host: str,
+    allow_remote: bool,
+    open_browser: bool,
+) -> None:
+    """Open greetcard as a web page on this computer: list, template, proof, print.
+
+    Nothing leaves the computer: the page listens on 127.0.0.1 only and needs
+    the secret link printed at start. Uploaded lists are removed on exit.
+
+    \b
+    Examples:
+      greetcard serve
+      greetcard serve kunden.xlsx
+      greetcard serve --template mein-design      # designer mode: previews follow every save
+    """
+    from .scaffold import source_template
+    from .web import ServeOptions, run_server
+
+    try:
+        folder = source_template(template) if template else None
+        options = ServeOptions(
+            recipients=recipients,
+            template=folder,
+            designer=folder is not None and template == str(folder),  # a folder, not a bundled name
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            open_browser=open_browser,
+        )
+        run_server(options, echo=lambda line: click.echo(line, err=True))
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+@template_group.command("import")
+@click.argument("svg", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--width-mm",
+    type=click.FloatRange(20, 1000),
+    help="The card's trim width, for an SVG sized in px or percent (default: read from the SVG).",
+)
+@click.option(
+    "--bleed",
+    "bleed_mm",
+    type=click.FloatRange(0, 20),
+    default=3.0,
+    show_default=True,
+    help="Bleed in mm the artwork's page is widened by.",
+)
+def template_import(svg: Path, folder: Path, width_mm: float | None, bleed_mm: float) -> None:
+    """Make a template folder from an SVG with {{ placeholders }} and named frames.
+
+    \b
+    Name a rectangle around each placeholder text (e.g. company), one square
+    "qr" and, for a logo, "image-logo" in the layers panel, then export SVG.
+    Examples:
+      greetcard template import karte.svg mein-design
+      greetcard template import karte.svg mein-design --width-mm 100
+    """
+    from .svgimport import import_svg
+
+    try:
+        result = import_svg(svg, folder, width_mm=width_mm, bleed_mm=bleed_mm)
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
+        f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides",
         err=True,
     )
 
