@@ -190,3 +190,21 @@ def test_svg_element_that_cannot_be_drawn_is_named(docs_template: Path) -> None:
         assert "broken-photo" in str(err) and "cannot be read" in str(err)
     else:
         pytest.fail("a damaged embedded image must be refused")
+
+
+def test_transparent_gradient_does_not_darken_its_shape(
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    docs_template: Path,  # noqa: F811
+) -> None:
+    # svglib fills the clip path in the current colour (black) before the shading; under opacity
+    # that black showed through as a grey rim.
+    use_artwork(
+        docs_template,
+        '<defs><radialGradient id="same"><stop offset="0" stop-color="#f4ecdf"/>'
+        '<stop offset="1" stop-color="#f4ecdf"/></radialGradient></defs>'
+        '<circle cx="50" cy="125" r="15" fill="url(#same)" opacity="0.6"/>',
+    )
+    pdf = render_first(tmp_path, run_cli, docs_template)
+    inside, outside = pixel_at_mm(pdf, 50, 125), pixel_at_mm(pdf, 90, 145)
+    assert all(abs(a - b) <= 3 for a, b in zip(inside, outside, strict=True)), (inside, outside)
