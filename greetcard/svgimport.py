@@ -150,6 +150,7 @@ def import_svg(
     target.mkdir(parents=True, exist_ok=True)
     toml = importer.template_toml(target, bleed_mm)
     importer.remove_template_elements()
+    importer.note_undrawable_artwork()
     artwork = target / ARTWORK_FILE
     _expand_page_for_bleed(root, importer, bleed_mm)
     tree.write(artwork, encoding="utf-8", xml_declaration=True)
@@ -810,6 +811,35 @@ class _Importer:
             parent = parents.get(element)
             if parent is not None and element in list(parent):
                 parent.remove(element)
+
+    def note_undrawable_artwork(self) -> None:
+        """What stays in the artwork but cannot be printed from SVG: say so now, naming the element."""
+        for element in self.root.iter():
+            name = local_name(element)
+            own = self.styles.own(element)
+            problem = ""
+            if name == "foreignObject":
+                problem = "foreign content (HTML) is not drawn — delete it or convert it to shapes"
+            elif own.get("filter", "none") != "none" or name == "filter":
+                problem = (
+                    "uses a filter (blur, shadow), which is not drawn — expand or rasterise the effect "
+                    "(Inkscape: Edit ▸ Make a Bitmap Copy; Illustrator: Object ▸ Rasterize; Affinity: "
+                    "Layer ▸ Rasterise) or export the artwork as PDF"
+                )
+            elif own.get("mask", "none") != "none":
+                problem = (
+                    "uses a mask, which is not drawn — use a clipping path, or export the artwork as PDF"
+                )
+            elif name == "image":
+                reference = next((v for k, v in element.attrib.items() if k.endswith("href")), "")
+                if reference and not reference.startswith(("data:", "#")):
+                    problem = (
+                        f"links the file {reference[:60]!r}, which is refused in artwork — embed the image "
+                        "(Inkscape: Extensions ▸ Images ▸ Embed Images; Illustrator: Images: Embed; "
+                        "Affinity: Embed images)"
+                    )
+            if problem and name != "filter":
+                self.notes.append(Note(self.describe(element), problem))
 
 
 # --- helpers ---------------------------------------------------------------------

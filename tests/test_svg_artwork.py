@@ -208,3 +208,34 @@ def test_transparent_gradient_does_not_darken_its_shape(
     pdf = render_first(tmp_path, run_cli, docs_template)
     inside, outside = pixel_at_mm(pdf, 50, 125), pixel_at_mm(pdf, 90, 145)
     assert all(abs(a - b) <= 3 for a, b in zip(inside, outside, strict=True)), (inside, outside)
+
+
+def test_element_reportlab_fails_to_draw_is_named_not_a_traceback(
+    docs_template: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reportlab.graphics.shapes import DirectDraw
+
+    from greetcard import svgart
+    from greetcard.artwork import prepare_artwork
+
+    class Exploding(DirectDraw):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._svgid = "sparkle-effect"
+
+        def drawDirectly(self, renderer: Any) -> None:
+            raise TypeError("sequence item 209: expected str instance, bytes found")
+
+        def getBounds(self) -> tuple[float, float, float, float]:
+            return (0, 0, 1, 1)
+
+    original = svgart.prepare_drawing
+
+    def with_a_bad_node(drawing: Any, path: Path, cmyk: bool) -> None:
+        original(drawing, path, cmyk)
+        drawing.contents[0].add(Exploding())
+
+    monkeypatch.setattr(svgart, "prepare_drawing", with_a_bad_node)
+    use_artwork(docs_template, '<circle cx="50" cy="50" r="10" fill="#000"/>')
+    with pytest.raises(TemplateError, match="the SVG element id='sparkle-effect' cannot be drawn"):
+        prepare_artwork(docs_template / "art.svg", (105, 148), 3)

@@ -192,3 +192,21 @@ def test_bundled_tategaki_template_is_the_import_of_its_design_svg(tmp_path: Pat
 def imported_from(svg: Path, target: Path) -> tuple[dict[str, Any], Any]:
     result = import_svg(svg, target)
     return tomllib.loads(result.template_file.read_text(encoding="utf-8")), result
+
+
+def test_artwork_the_svg_converter_cannot_draw_is_named_at_import(tmp_path: Path) -> None:
+    svg = tmp_path / "effects.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100mm" '
+        'height="148mm" viewBox="0 0 100 148"><defs><filter id="blur"><feGaussianBlur stdDeviation="2"/>'
+        '</filter></defs><rect width="100" height="148" fill="#fff"/>'
+        '<circle id="glow" cx="50" cy="50" r="20" fill="#f00" style="filter:url(#blur)"/>'
+        '<image id="photo" x="0" y="0" width="10" height="10" xlink:href="photo.jpg"/>'
+        '<rect id="qr" x="35" y="90" width="30" height="30" fill="none"/></svg>',
+        encoding="utf-8",
+    )
+    notes = [str(note) for note in import_svg(svg, tmp_path / "out").notes]
+    assert any(note.startswith("<circle> id='glow'") and "uses a filter" in note for note in notes)
+    assert any(
+        note.startswith("<image> id='photo'") and "links the file 'photo.jpg'" in note for note in notes
+    )

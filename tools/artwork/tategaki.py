@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501 - the SVG below is kept as the design program writes it, one element per line
 """Write the designer's SVG for the bundled ``tategaki`` template (年賀はがき, 100 × 148 mm).
 
 The file is what a designer would save from Inkscape 1.x: a mm document with
