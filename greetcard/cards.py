@@ -18,6 +18,7 @@ from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
 from .recipients import Recipient, RecipientList, describe_char
 from .template import CardTemplate, ImageField, TextField
+from .tokens import TOKEN_PLACEHOLDER, TokenSigner, missing_secret
 
 #: Distinct field texts whose fitting is remembered (most texts repeat; names do not).
 FIT_CACHE_LIMIT = 20_000
@@ -51,8 +52,15 @@ class Card:
 class CardBuilder:
     """The per-batch preparation that makes building each card cheap."""
 
-    def __init__(self, template: CardTemplate, recipients: RecipientList, link: str | None = None) -> None:
+    def __init__(
+        self,
+        template: CardTemplate,
+        recipients: RecipientList,
+        link: str | None = None,
+        tokens: TokenSigner | None = None,
+    ) -> None:
         self.template = template
+        self.tokens = tokens
         self.list_path = recipients.path
         self.columns = list(recipients.columns)
         pattern = link if link is not None else template.link
@@ -61,6 +69,8 @@ class CardBuilder:
                 f'{template.file}: the template has no link — add link = "https://…" or pass --url'
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
+        if TOKEN_PLACEHOLDER in self.link_pattern.columns and tokens is None:
+            raise missing_secret(f"the link {pattern!r}")
         if not self.link_pattern.columns:
             # One link for every card: if it cannot fit, that is the template's problem, not each row's.
             for page in template.pages:
@@ -80,15 +90,22 @@ class CardBuilder:
                         tuple(load_font_spec(template.fonts[name]) for name in field.fonts)
                     )
 
+    def link_for(self, recipient: Recipient) -> str:
+        """The recipient's link, with its {token} when the pattern has one."""
+        values = recipient.values
+        if self.tokens is not None and TOKEN_PLACEHOLDER in self.link_pattern.columns:
+            values = {**values, TOKEN_PLACEHOLDER: self.tokens.token(recipient.id)}
+        return check_link(self.link_pattern.fill(values))
+
     def build(self, recipient: Recipient) -> Card:
-        link = check_link(self.link_pattern.fill(recipient.values))
+        link = self.link_for(recipient)
         pages = []
         for page_index, page in enumerate(self.template.pages):
             fitted_fields = []
             for field in page.fields:
                 text = self.fields[(page_index, field.name)].fill(recipient, link)
                 try:
-                    fitted_fields.append(self._fit(page_index, field, text))
+                    fitted_fields.append(self._fit(page_index, field, text, (link, link_text(link))))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
                     raise self._refusal(
@@ -161,7 +178,7 @@ class CardBuilder:
                 f"{image.column}: {err} (image field '{image.name}')",
             ) from None
 
-    def _fit(self, page_index: int, field: TextField, text: str) -> FittedText:
+    def _fit(self, page_index: int, field: TextField, text: str, links: tuple[str, ...] = ()) -> FittedText:
         """Fit text, once per distinct text: greetings and senders repeat on every card."""
         key = (page_index, field.name, text)
         fitted = self._fitted.get(key)
@@ -171,7 +188,8 @@ class CardBuilder:
 
                 fitted = fit_vertical(text, field, self.chains[field.fonts])
             else:
-                fitted = fit_text(text, field, self.chains[field.fonts])
+                links_in_text = tuple(link for link in links if link in text)
+                fitted = fit_text(text, field, self.chains[field.fonts], links_in_text)
             if len(self._fitted) < FIT_CACHE_LIMIT:
                 self._fitted[key] = fitted
         return fitted

@@ -458,9 +458,56 @@ def wrap(paragraphs: list[list[str]], widths: dict[str, float], max_width: float
     return lines
 
 
-def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
-    """Fit ``text`` into ``field`` at the largest size from ``size_pt`` down to ``min_size_pt``."""
+#: A printed link may break only before these, and never inside its host.
+LINK_BREAKS_BEFORE = frozenset("/?&")
+
+
+def link_segments(link: str) -> list[str]:
+    """A link's unbreakable pieces: scheme and host whole, the rest split before ``/``, ``?``, ``&``.
+
+    Nothing is added at a break, so the lines joined give the link exactly, and a break never
+    falls at a hyphen (``neujahrsgross-`` / ``japan.de`` reads as two words, or a typo).
+    """
+    scheme, separator, rest = link.partition("://")
+    if not separator:
+        scheme, rest = "", link
+    host_end = next((i for i, char in enumerate(rest) if char in LINK_BREAKS_BEFORE), len(rest))
+    pieces = [scheme + separator + rest[:host_end]]
+    for char in rest[host_end:]:
+        if char in LINK_BREAKS_BEFORE:
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    if len(pieces) > 1 and pieces[-1] == "/":
+        trailing_slash = pieces.pop()  # a lone trailing slash on its own line helps nobody
+        pieces[-1] += trailing_slash
+    return pieces
+
+
+def _paragraph_segments(
+    paragraph: str, split: Callable[[str], list[str]], links: tuple[str, ...]
+) -> list[str]:
+    """Segments of a paragraph split by ``split``, in which each link keeps its own break rules."""
+    for link in links:
+        start = paragraph.find(link) if link else -1
+        if start >= 0:
+            before, after = paragraph[:start], paragraph[start + len(link) :]
+            return [
+                *_paragraph_segments(before, split, links),
+                *link_segments(link),
+                *_paragraph_segments(after, split, links),
+            ]
+    return split(paragraph) if paragraph else []
+
+
+def fit_text(text: str, field: TextField, chain: FontChain, links: tuple[str, ...] = ()) -> FittedText:
+    """Fit ``text`` into ``field`` at the largest size from ``size_pt`` down to ``min_size_pt``.
+
+    ``links`` found in the text break only as :func:`link_segments` allows; they shrink rather
+    than break anywhere else.
+    """
     text = normalise_spaces(text)
+    links = tuple(sorted((link for link in links if link), key=len, reverse=True))
     if field.kind == "address":
         text = "\n".join(line for line in text.split("\n") if line.strip())
     missing = chain.missing(text)
@@ -470,11 +517,15 @@ def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
     # resort of breaking Japanese between any two characters, inside a word.
     paragraphs_of_text = text.split("\n")
     japanese = any(is_cjk(char) for char in text)
-    good = [[segments_of_words(paragraph, cjk_breaks=not japanese) for paragraph in paragraphs_of_text]]
+
+    def split_all(split: Callable[[str], list[str]]) -> list[list[str]]:
+        return [_paragraph_segments(paragraph, split, links) for paragraph in paragraphs_of_text]
+
+    good = [split_all(lambda part: segments_of_words(part, cjk_breaks=not japanese))]
     fallback: list[list[list[str]]] = []
     if japanese:
-        good.append([segments_by_phrase(paragraph) for paragraph in paragraphs_of_text])
-        fallback.append([segments_of_words(paragraph, cjk_breaks=True) for paragraph in paragraphs_of_text])
+        good.append(split_all(segments_by_phrase))
+        fallback.append(split_all(lambda part: segments_of_words(part, cjk_breaks=True)))
     widths = {" ": chain.width_pt(" ", 1.0) + field.tracking / 1000}
     for paragraphs in (*good, *fallback):
         for pieces in paragraphs:

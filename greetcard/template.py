@@ -123,6 +123,8 @@ class QrSpec:
     quiet_zone_modules: int = 4
     min_module_mm: float = 0.4
     where: str = ""
+    #: True when the template sets the level; otherwise it is the minimum, raised while the version holds.
+    error_correction_fixed: bool = False
 
     @property
     def box(self) -> Box:
@@ -599,6 +601,7 @@ class _TemplateReader:
                 ),
                 min_module_mm=self.number(table, "min_module_mm", qr_path, default=0.4, minimum=0.1),
                 where=f"{self.file}:{self._line_of(qr_path) or ''}".rstrip(":"),
+                error_correction_fixed="error_correction" in table,
             )
         return PageSpec(
             artwork=artwork,
