@@ -242,13 +242,18 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     try:
         width, height = page.get_size()
         stray = _stray_codes(page, job.areas, qr_only) if job.whole_page else {}
+        # One card per page: skip what an opaque plate hides, so a large background image is not
+        # decoded for every card. Several cards with images (imposed sheets): the same, on a fresh
+        # copy of the page per card, since loading a page costs less than decoding its images.
+        hide_per_area = len(job.areas) == 1 or _draws_images(page)
         textpage = None
         results = []
-        for area in job.areas:
+        for index, area in enumerate(job.areas):
             left, bottom, right, top = area.qr_rect
-            if len(job.areas) == 1:
-                # One card per page: skip what an opaque plate hides (a large background image
-                # would otherwise be decoded for every card) and render only the plate.
+            if hide_per_area:
+                if index > 0:
+                    page.close()
+                    page, textpage = document[job.pdf_page], None
                 plate = _hide_what_the_plate_covers(page, area.qr_rect)
                 if plate is not None:
                     left, bottom, right, top = plate
@@ -267,6 +272,13 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
         return results
     finally:
         page.close()
+
+
+def _draws_images(page: Any) -> bool:
+    """Whether the page (or a form it draws, two levels deep) paints a raster image."""
+    import pypdfium2.raw as pdfium_c
+
+    return any(item.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for item in page.get_objects(max_depth=2))
 
 
 def _stray_codes(page: Any, areas: Sequence[Area], formats: Any) -> dict[int, list[str]]:
