@@ -111,3 +111,118 @@ def test_template_new_refuses_symlinks_instead_of_copying_their_targets(
     assert "extras" in result.stderr and "symbolic link" in result.stderr
     assert not (tmp_path / "copy" / "extras").exists()
     assert not list((tmp_path / "copy").rglob("salaries.txt")) if (tmp_path / "copy").exists() else True
+
+
+# --- template.toml: limits, not hangs ---------------------------------------------------------
+
+
+def _key_scan_seconds(line: str) -> float:
+    from greetcard.template import _key_lines
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        _key_lines(line)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["a" + " . a" * 1, "[" + " " * 1 + "x", "a" + " ." * 1],
+    ids=["dotted-keys", "open-header", "dangling-dots"],
+)
+def test_key_position_scan_is_linear_in_a_long_line(pattern: str) -> None:
+    """The old regex backtracked (a 4.8 kB line took 49 s): 4× the input must cost about 4× the time."""
+    unit = pattern[1:] if pattern.startswith("a") else " "
+    head = pattern[: len(pattern) - len(unit)]
+    small, large = head + unit * 4_000, head + unit * 16_000
+    ratio = _key_scan_seconds(large) / max(_key_scan_seconds(small), 1e-6)
+    assert ratio < 8, f"4× longer line took {ratio:.1f}× as long (quadratic or worse)"
+
+
+def test_key_positions_are_still_found(template_copy: Path) -> None:
+    from greetcard.template import _key_lines
+
+    lines = _key_lines('name = "x"\n[card]\n  width_mm=1\n"a" . b = 2\n[[pages]]\n[pages.qr] # c\nbox_mm = []\n')
+    assert lines[("name",)] == 1 and lines[("card", "width_mm")] == 3 and lines[("card", "a", "b")] == 4
+    assert lines[("pages", 0, "qr", "box_mm")] == 7
+
+
+def test_huge_template_file_and_long_line_are_refused_by_limit(template_copy: Path) -> None:
+    file = template_copy / "template.toml"
+    file.write_text(file.read_text(encoding="utf-8") + "\n# " + "x" * 30_000 + "\n", encoding="utf-8")
+    with pytest.raises(GreetcardError, match=r"template\.toml:\d+: line is 30,002 characters.*--limit"):
+        load_template(template_copy)
+    file.write_bytes(b"#" * 2_000_001)
+    with pytest.raises(GreetcardError, match=r"larger than 1,000,000 bytes.*template_bytes"):
+        load_template(template_copy)
+
+
+def test_limits_can_be_raised_for_a_run(template_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    file = template_copy / "template.toml"
+    file.write_text(file.read_text(encoding="utf-8") + "\n# " + "x" * 30_000 + "\n", encoding="utf-8")
+    monkeypatch.setenv("GREETCARD_LIMIT_TEMPLATE_LINE_CHARS", "40000")
+    assert load_template(template_copy).name
+
+
+@pytest.mark.parametrize("nested", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b=" * 3000 + "1" + "}" * 3000])
+def test_deeply_nested_toml_is_a_clear_error(template_copy: Path, nested: str) -> None:
+    file = template_copy / "template.toml"
+    file.write_text(nested + "\n" + file.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(GreetcardError, match="nested"):
+        load_template(template_copy)
+
+
+# --- field texts: a cost limit, not a hang --------------------------------------------------
+
+
+def _fill(text: str) -> str:
+    from greetcard.filling import compile_fields
+    from greetcard.recipients import Recipient
+
+    template = load_template(bundled_template())
+    field = template.pages[0].fields[0]
+    from dataclasses import replace
+
+    page = replace(template.pages[0], fields=(replace(field, text={"default": text}),))
+    compiled = compile_fields(replace(template, pages=(page,)), {"company"})
+    recipient = Recipient(values={"company": "ACME", "id": "1"}, line=2, row_number=1)
+    return compiled[(0, field.name)].fill(recipient, "https://example.org/")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{{ lipsum(10**6) }}", "too costly"),
+        ("{{ 'a' * 10**10 }}", "too costly.*field_value_chars"),
+        ("{% for i in range(10**4) %}{% for j in range(10**4) %}{% endfor %}{% endfor %}", "field_steps"),
+        ("{% for c in company * 50000 %}{% for d in company * 50000 %}{% endfor %}{% endfor %}", "field_steps"),
+        ("{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}", "field_steps"),
+        ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}", "costly"),
+        ("{{ '{:>10000000000}'.format(1) }}", "huge or computed width"),
+        ("{{ '%10000000000d' % 1 }}", "huge or computed width"),
+        ("{{ company|center(10000000000) }}", "10,000,000,000 as a size"),
+        ("{{ (company * 20000)|replace('', company * 1000) }}", "field_value_chars"),
+        ("{% for i in range(100000) %}{{ company }}{% endfor %}", "fills more than 20,000 characters"),
+        ("{{ '{0}'.format() }}", "cannot be filled"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "calls itself without end"),
+        ("{{ company.__class__ }}", "cannot be filled"),
+    ],
+    ids=[
+        "lipsum", "str-times-huge", "nested-ranges", "nested-string-loops", "exponential-macro",
+        "doubling-concat", "format-width", "percent-width", "filter-width", "replace-blowup",
+        "output-per-card", "format-index", "recursion", "sandbox",
+    ],
+)  # fmt: skip
+def test_field_text_cost_is_limited_with_a_clear_message(text: str, message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(GreetcardError, match=message) as caught:
+        _fill(text)
+    assert "template.toml:" in str(caught.value) and "field" in str(caught.value)
+    assert time.perf_counter() - started < 20  # far below "minutes"; the bound is a step count, not a clock
+
+
+def test_ordinary_field_texts_still_fill() -> None:
+    assert _fill("{% for w in ['a', 'b'] %}{{ w|upper }}{% endfor %} {{ company|truncate(10) }}") == "AB ACME"
+    assert _fill("{{ '%s-%s'|format(company, 2) }} {{ '{}!'.format(company) }}") == "ACME-2 ACME!"
