@@ -226,3 +226,146 @@ def test_field_text_cost_is_limited_with_a_clear_message(text: str, message: str
 def test_ordinary_field_texts_still_fill() -> None:
     assert _fill("{% for w in ['a', 'b'] %}{{ w|upper }}{% endfor %} {{ company|truncate(10) }}") == "AB ACME"
     assert _fill("{{ '%s-%s'|format(company, 2) }} {{ '{}!'.format(company) }}") == "ACME-2 ACME!"
+
+
+# --- artwork: formats by content, sizes, damaged PDFs -----------------------------------------
+
+
+def _pdf(page_entries: bytes, content: bytes = b"0 0 m", stream_dict: bytes = b"") -> bytes:
+    """A one-page PDF with a correct xref, whatever nonsense the page dictionary holds."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R " + page_entries + b" >>",
+        b"<< /Length %d %s >>\nstream\n" % (len(content), stream_dict) + content + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _flate_bomb(size: int) -> bytes:
+    import zlib
+
+    packer = zlib.compressobj(9)
+    chunk = b" " * 1_000_000
+    return b"".join(packer.compress(chunk) for _ in range(size // len(chunk))) + packer.flush()
+
+
+A6_BOX = b"/MediaBox [0 0 300 437]"
+
+
+@pytest.mark.parametrize(
+    "pdf",
+    [
+        _pdf(b"/MediaBox [0 0 nan 437]"),
+        _pdf(b"/MediaBox [0 0 300]"),
+        _pdf(A6_BOX + b" /Rotate (x)"),
+        _pdf(A6_BOX, _flate_bomb(120_000_000), b"/Filter /FlateDecode"),
+        _pdf(A6_BOX + b" /Resources " + b"<< /A " * 20_000 + b"1" + b" >>" * 20_000),
+    ],
+    ids=["nan-mediabox", "short-mediabox", "rotate-string", "flate-bomb", "deeply-nested"],
+)
+def test_damaged_pdf_artwork_is_a_clear_error(tmp_path: Path, pdf: bytes) -> None:
+    from greetcard.artwork import prepare_artwork
+
+    path = tmp_path / "art.pdf"
+    path.write_bytes(pdf)
+    with pytest.raises(TemplateError, match=r"art\.pdf: .*(export|again)"):
+        prepare_artwork(path, (100, 148), 3)
+
+
+def test_eps_named_png_is_refused_without_running_ghostscript(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pillow hands EPS to Ghostscript; an endless PostScript loop would hang greetcard."""
+    from greetcard.artwork import prepare_artwork
+
+    path = tmp_path / "art.png"
+    path.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 300 437\n{ } loop\n%%EOF\n")
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("a subprocess was started"))
+    monkeypatch.setattr(subprocess, "check_call", lambda *a, **k: pytest.fail("a subprocess was started"))
+    with pytest.raises(TemplateError, match=r"art\.png: not a PNG, JPEG or TIFF image \(by its content"):
+        prepare_artwork(path, (100, 148), 3)
+
+
+def test_an_image_with_far_more_pixels_than_the_card_needs_is_refused_before_decoding(tmp_path: Path) -> None:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # 163 megapixels, 1 bit: decoding would take 2 GB. Only the header is ever read.
+    header = struct.pack(">IIBBBBB", 10_800, 15_100, 1, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    path = tmp_path / "huge.png"
+    path.write_bytes(png)
+    from greetcard.artwork import prepare_artwork
+
+    with pytest.raises(GreetcardError, match=r"10800 × 15100 px.*1200 dpi.*--limit artwork_dpi"):
+        prepare_artwork(path, (100, 148), 3)
+
+
+def test_svg_use_of_a_file_outside_the_artwork_folder_is_not_drawn(tmp_path: Path) -> None:
+    from greetcard.artwork import _svg_to_pdf
+
+    secret = tmp_path / "secret.svg"
+    secret.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><g id="g">'
+        '<rect width="10" height="10" fill="#ff0000"/></g></svg>',
+        encoding="utf-8",
+    )
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    art = folder / "front.svg"
+    art.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100mm" '
+        'height="100mm" viewBox="0 0 100 100"><rect width="100" height="100" fill="#00ff00"/>'
+        '<use xlink:href="../secret.svg#g"/></svg>',
+        encoding="utf-8",
+    )
+    import io
+
+    from pypdf import PdfReader
+
+    page = PdfReader(io.BytesIO(_svg_to_pdf(art))).pages[0]
+    content = page.get_contents().get_data()  # type: ignore[union-attr]
+    assert b"0 1 0 rg" in content and b"1 0 0 rg" not in content
+
+
+def test_svg_image_hidden_behind_a_second_href_is_refused(tmp_path: Path) -> None:
+    from greetcard.artwork import prepare_artwork
+
+    art = tmp_path / "front.svg"
+    art.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink" width="106mm" '
+        'height="154mm" viewBox="0 0 106 154"><image href="data:image/png;base64,AAAA" '
+        'x:href="../../private/photo.png" width="106" height="154"/></svg>',
+        encoding="utf-8",
+    )
+    with pytest.raises(TemplateError, match="links an external image"):
+        prepare_artwork(art, (100, 148), 3)
+
+
+def test_svg_image_with_broken_embedded_data_is_a_clear_error(tmp_path: Path) -> None:
+    from greetcard.artwork import prepare_artwork
+
+    art = tmp_path / "front.svg"
+    art.write_text(
+        '<svg:svg xmlns:svg="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        'width="106mm" height="154mm" viewBox="0 0 106 154"><svg:rect width="106" height="154"/>'
+        '<svg:image xlink:href="data:image/png;base64,iVBORw0KGgo=" width="106" height="154"/></svg:svg>',
+        encoding="utf-8",
+    )
+    try:
+        prepare_artwork(art, (100, 148), 3)
+    except TemplateError as err:
+        assert "front.svg" in str(err)
