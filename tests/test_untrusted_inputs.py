@@ -369,3 +369,77 @@ def test_svg_image_with_broken_embedded_data_is_a_clear_error(tmp_path: Path) ->
         prepare_artwork(art, (100, 148), 3)
     except TemplateError as err:
         assert "front.svg" in str(err)
+
+
+# --- fonts: table sizes checked before parsing ---------------------------------------------------
+
+
+def tiny_font(path: Path) -> Path:
+    """A valid TrueType font with a format-12 cmap (characters A and B), built with fontTools."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+
+    builder = FontBuilder(1000, isTTF=True)
+    names = [".notdef", "A", "B"]
+    builder.setupGlyphOrder(names)
+    builder.setupCharacterMap({0x41: "A", 0x42: "B"})
+    pen = TTGlyphPen(None)
+    pen.moveTo((0, 0))
+    pen.lineTo((500, 0))
+    pen.lineTo((500, 700))
+    pen.closePath()
+    glyph = pen.glyph()
+    builder.setupGlyf(dict.fromkeys(names, glyph))
+    builder.setupHorizontalMetrics(dict.fromkeys(names, (600, 0)))
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Tiny", "styleName": "Regular"})
+    builder.setupOS2(fsType=0)
+    builder.setupPost()
+    subtable = CmapSubtable.newSubtable(12)
+    subtable.platformID, subtable.platEncID, subtable.language = 3, 10, 0
+    subtable.cmap = {0x41: "A", 0x42: "B"}
+    builder.font["cmap"].tables.append(subtable)
+    builder.save(str(path))
+    return path
+
+
+def _patch_cmap12_group(data: bytes, first: int, last: int) -> bytes:
+    import struct
+
+    tables = {data[12 + 16 * i : 16 + 16 * i]: struct.unpack_from(">II", data, 20 + 16 * i) for i in range(struct.unpack_from(">H", data, 4)[0])}
+    cmap = tables[b"cmap"][0]
+    for index in range(struct.unpack_from(">H", data, cmap + 2)[0]):
+        offset = struct.unpack_from(">I", data, cmap + 8 + 8 * index)[0]
+        if struct.unpack_from(">H", data, cmap + offset)[0] == 12:
+            group = cmap + offset + 16
+            return data[:group] + struct.pack(">II", first, last) + data[group + 8 :]
+    raise AssertionError("no format-12 cmap")
+
+
+@pytest.mark.parametrize(
+    "first, last, message",
+    [(0x41, 0xFFFFFFF0, "beyond Unicode"), (0x42, 0x41, "beyond Unicode")],
+    ids=["huge-range", "reversed-range"],
+)
+def test_font_with_an_absurd_cmap_range_is_refused_before_allocating(
+    tmp_path: Path, first: int, last: int, message: str
+) -> None:
+    from greetcard.fonts import load_font
+
+    good = tiny_font(tmp_path / "Tiny.ttf")
+    assert load_font(good).has("A")
+    bad = tmp_path / "Bad.ttf"
+    bad.write_bytes(_patch_cmap12_group(good.read_bytes(), first, last))
+    with pytest.raises(TemplateError, match=message):
+        load_font(bad)
+
+
+def test_font_cmap_within_unicode_but_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from greetcard.fonts import load_font
+
+    bad = tmp_path / "Wide.ttf"
+    bad.write_bytes(_patch_cmap12_group(tiny_font(tmp_path / "Tiny.ttf").read_bytes(), 0, 0x10FFFF))
+    monkeypatch.setenv("GREETCARD_LIMIT_FONT_CMAP_CODEPOINTS", "100000")
+    with pytest.raises(GreetcardError, match="more than 100,000 characters.*font_cmap_codepoints"):
+        load_font(bad)
