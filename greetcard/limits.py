@@ -36,10 +36,10 @@ _LIMITS = (
     Limit("font_bytes", 64_000_000, "size of one font file in bytes"),
     Limit("font_cmap_codepoints", 0x110000, "characters one font's cmap may map (all of Unicode)"),
     Limit("xlsx_uncompressed_bytes", 200_000_000, "uncompressed size of all parts of an .xlsx file"),
+    Limit("xlsx_cells", 5_000_000, "cells read from an .xlsx sheet, empty ones included"),
     Limit("xlsx_cell_chars", 32_767, "characters in one .xlsx cell (Excel's own limit)"),
     Limit("artwork_bytes", 200_000_000, "size of one artwork file in bytes"),
     Limit("artwork_dpi", 1_200, "raster artwork resolution: pixels allowed for the card at this dpi"),
-    Limit("artwork_stream_bytes", 100_000_000, "decompressed size of one PDF artwork stream"),
     Limit("artwork_name_chars", 1_000, "characters of a file name in template.toml"),
     Limit("preview_pixels", 100_000_000, "pixels of one preview image (all pages)"),
 )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import Location, RecipientsError, located
+from .limits import LimitError, how_to_raise, limit
 
 #: Columns with a meaning of their own; every other column is kept for templates.
 KNOWN_COLUMNS = (
@@ -367,7 +368,13 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         IndexError,
         TypeError,
         AttributeError,
+        *_lxml_errors(),
+        zipfile.LargeZipFile,
+        EOFError,
+        RecursionError,
     )
+    _check_xlsx_size(path)
+    max_cell_chars, max_cells, cells_read = limit("xlsx_cell_chars"), limit("xlsx_cells"), 0
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -388,8 +395,24 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         for number, (row, formula_row) in enumerate(rows, start=1):
             cells: list[str] = []
             unsaved: list[int] = []
+            cells_read += len(row)
+            if cells_read > max_cells:
+                raise LimitError(
+                    f"{path}: the first sheet has more than {max_cells:,} cells (at row {number}) — keep "
+                    f"only the list on it; {how_to_raise('xlsx_cells')}"
+                )
+            if all(getattr(cell, "value", None) is None for cell in row) and not any(formula_row):
+                continue  # blank rows (also the gap before a lone row 1,000,000) cost nothing
             for index, cell in enumerate(row):
                 value = getattr(cell, "value", None)
+                if isinstance(value, str) and len(value) > max_cell_chars:
+                    raise LimitError(
+                        located(
+                            Location(path, number, index + 1),
+                            f"the cell holds {len(value):,} characters (limit {max_cell_chars:,}, as in "
+                            f"Excel) — shorten it; {how_to_raise('xlsx_cell_chars')}",
+                        )
+                    )
                 if value is None:
                     formula = formula_row[index] if index < len(formula_row) else None
                     if isinstance(formula, str) and formula.startswith("="):
@@ -405,6 +428,35 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
     finally:
         workbook.close()
         formulas.close()
+
+
+def _lxml_errors() -> tuple[type[Exception], ...]:
+    """openpyxl parses with lxml when it is installed; its errors are damaged-file errors too."""
+    try:
+        from lxml import etree
+    except ImportError:  # pragma: no cover - lxml is optional for openpyxl
+        return ()
+    return (etree.LxmlError,)
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook that would unpack to more than the limit (a zip bomb) before reading it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(max(0, info.file_size) for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise RecipientsError(
+            f"{path}: cannot open the workbook ({err}) — save it again from Excel as .xlsx"
+        ) from None
+    ceiling = limit("xlsx_uncompressed_bytes")
+    if unpacked > ceiling:
+        raise LimitError(
+            f"{path}: the workbook unpacks to {unpacked:,} bytes (limit {ceiling:,}) — a list of "
+            f"100,000 rows needs far less; save only the list's sheet, or "
+            f"{how_to_raise('xlsx_uncompressed_bytes')}"
+        )
 
 
 def _cell_text(value: object, number_format: str) -> str:

@@ -443,3 +443,109 @@ def test_font_cmap_within_unicode_but_over_the_limit_is_refused(tmp_path: Path, 
     monkeypatch.setenv("GREETCARD_LIMIT_FONT_CMAP_CODEPOINTS", "100000")
     with pytest.raises(GreetcardError, match="more than 100,000 characters.*font_cmap_codepoints"):
         load_font(bad)
+
+
+# --- xlsx: sizes and damaged XML --------------------------------------------------------------
+
+
+def _xlsx_with_sheet(path: Path, sheet_xml: bytes, shared: bytes | None = None) -> Path:
+    """A minimal workbook whose first sheet is ``sheet_xml`` (written as-is)."""
+    import zipfile
+
+    content_types = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        b'<Default Extension="xml" ContentType="application/xml"/>'
+        b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="'
+        b'application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+    )
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    workbook = (
+        b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+        b'<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    )
+    workbook_rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr("xl/workbook.xml", workbook)
+        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return path
+
+
+SHEET_OPEN = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+SHEET_CLOSE = b"</sheetData></worksheet>"
+
+
+def _inline_row(number: int, *values: str) -> bytes:
+    cells = b"".join(
+        b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (chr(65 + i).encode(), number, v.encode())
+        for i, v in enumerate(values)
+    )
+    return b'<row r="%d">%s</row>' % (number, cells)
+
+
+def test_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    from greetcard.recipients import read_recipients
+
+    filler = b"<row/>" * 40_000_000  # 240 MB of XML, a few hundred kB packed
+    path = _xlsx_with_sheet(tmp_path / "bomb.xlsx", SHEET_OPEN + _inline_row(1, "id", "company") + filler + SHEET_CLOSE)
+    assert path.stat().st_size < 2_000_000
+    started = time.perf_counter()
+    with pytest.raises(GreetcardError, match=r"unpacks to [\d,]+ bytes.*xlsx_uncompressed_bytes"):
+        read_recipients(path)
+    assert time.perf_counter() - started < 5
+
+
+def test_xlsx_over_long_cell_is_refused_with_its_place(tmp_path: Path) -> None:
+    from greetcard.recipients import read_recipients
+
+    sheet = SHEET_OPEN + _inline_row(1, "id", "company") + _inline_row(2, "1", "x" * 40_000) + SHEET_CLOSE
+    with pytest.raises(GreetcardError, match=r"long\.xlsx:2:2: the cell holds 40,000 characters"):
+        read_recipients(_xlsx_with_sheet(tmp_path / "long.xlsx", sheet))
+
+
+def test_xlsx_with_a_lone_far_row_reads_quickly(tmp_path: Path) -> None:
+    from greetcard.recipients import read_recipients
+
+    sheet = SHEET_OPEN + _inline_row(1, "id", "company") + _inline_row(1_000_000, "1", "ACME") + SHEET_CLOSE
+    started = time.perf_counter()
+    result = read_recipients(_xlsx_with_sheet(tmp_path / "far.xlsx", sheet))
+    assert [r.company for r in result.recipients] == ["ACME"]
+    assert time.perf_counter() - started < 15
+
+
+def test_xlsx_sheet_padded_to_the_last_column_is_limited(tmp_path: Path) -> None:
+    from greetcard.recipients import read_recipients
+
+    rows = b"".join(b'<row r="%d"><c r="XFD%d"><v>1</v></c></row>' % (n, n) for n in range(2, 2_000))
+    sheet = SHEET_OPEN + _inline_row(1, "id", "company") + rows + SHEET_CLOSE
+    with pytest.raises(GreetcardError, match=r"more than 5,000,000 cells.*xlsx_cells"):
+        read_recipients(_xlsx_with_sheet(tmp_path / "wide.xlsx", sheet))
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        SHEET_OPEN + _inline_row(1, "id", "company") + b"<row><c><v>1</v></c",
+        SHEET_OPEN + b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + b"x" * 11_000_000 + b"</t></is></c></row>" + SHEET_CLOSE,
+        SHEET_OPEN + b"<!DOCTYPE x [<!ENTITY a 'aaaa'>]>" + SHEET_CLOSE,
+    ],
+    ids=["truncated", "huge-text-node", "doctype"],
+)
+def test_damaged_xlsx_xml_is_a_clear_error(tmp_path: Path, sheet: bytes) -> None:
+    from greetcard.recipients import read_recipients
+
+    with pytest.raises(GreetcardError, match=r"bad\.xlsx"):
+        read_recipients(_xlsx_with_sheet(tmp_path / "bad.xlsx", sheet))
