@@ -460,6 +460,19 @@ class _TemplateReader:
             raise self.fail(path, f"{what} {name!r} is not a file")
         return resolved
 
+    def display_name(self, data: dict[str, Any]) -> str:
+        """The template's name: shown in terminals, PDF metadata and file titles, so plain text only."""
+        import unicodedata
+
+        name = self.string(data, "name", (), default=self.folder.name)
+        hidden = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs")), None)
+        if hidden is not None:
+            raise self.fail(
+                ("name",),
+                f"contains the invisible control character U+{ord(hidden):04X} — use plain text",
+            )
+        return name
+
     # -- the tables -----------------------------------------------------------
 
     def read(self, data: dict[str, Any]) -> CardTemplate:
@@ -486,7 +499,7 @@ class _TemplateReader:
         return CardTemplate(
             folder=self.folder,
             file=self.file,
-            name=self.string(data, "name", (), default=self.folder.name),
+            name=self.display_name(data),
             width_mm=width,
             height_mm=height,
             bleed_mm=bleed,

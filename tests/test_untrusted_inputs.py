@@ -41,9 +41,8 @@ def edit(folder: Path, old: str, new: str) -> None:
 def run_greetcard(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
     """The real command in a separate process (for consoles, tracebacks and environment limits)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "greetcard", *args], capture_output=True, env=environment, timeout=120, **kwargs
-    )
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.run([sys.executable, "-m", "greetcard", *args], env=environment, timeout=120, **streams)
 
 
 # --- template confinement -------------------------------------------------------------------
@@ -549,3 +548,141 @@ def test_damaged_xlsx_xml_is_a_clear_error(tmp_path: Path, sheet: bytes) -> None
 
     with pytest.raises(GreetcardError, match=r"bad\.xlsx"):
         read_recipients(_xlsx_with_sheet(tmp_path / "bad.xlsx", sheet))
+
+
+# --- text safe everywhere it goes ------------------------------------------------------------------
+
+
+def test_manifest_cells_stay_text_whatever_separator_the_spreadsheet_splits_at() -> None:
+    import csv
+    import io
+
+    from greetcard.output import ManifestEntry, manifest_bytes
+
+    hostile = ["x;=1+1;y", "a,+cmd|' /C calc'!A0", "p|@SUM(1)", 'q;"=2', "t\t-3", "=HYPERLINK()"]
+    entries = [ManifestEntry(str(i), value, "f.pdf", "https://x.org/", "written", value) for i, value in enumerate(hostile)]
+    text = manifest_bytes(entries).decode("utf-8-sig")
+    for separator in ";,\t|":
+        for row in csv.reader(io.StringIO(text), delimiter=separator):
+            for cell in row:
+                assert not cell.lstrip(' "').startswith(("=", "+", "-", "@")), (separator, cell)
+
+
+def test_manifest_escapes_control_characters() -> None:
+    from greetcard.output import ManifestEntry, manifest_bytes
+
+    entry = ManifestEntry("1", "evil\x1b]0;pwned\x07\x00\u202eco", "f.pdf", "", "refused", "bad\x1b[31m")
+    text = manifest_bytes([entry]).decode("utf-8-sig")
+    assert not any(char in text for char in "\x1b\x07\x00\u202e")
+    assert "\\u001b]0" in text and "\\u202e" in text
+
+
+def test_xmp_stays_well_formed_with_control_characters_in_metadata() -> None:
+    from types import SimpleNamespace
+    from xml.etree import ElementTree
+
+    from greetcard.pdfx import _xmp
+
+    stamp = SimpleNamespace(YMDhms=(2027, 1, 1, 0, 0, 0), dhh=0, dmm=0)
+    info = SimpleNamespace(author="Agency\x1b\x00", subject="x\x0c<y>", creator="g", producer="p", keywords="")
+    packet = _xmp("Card\x07 & more\ufffe", info, SimpleNamespace(_timeStamp=stamp), "f")
+    root = ElementTree.fromstring(packet.split("?>", 1)[1].rsplit("<?xpacket", 1)[0])
+    assert "Card\\u0007 & more" in ElementTree.tostring(root, encoding="unicode").replace("&amp;", "&")
+
+
+def test_control_character_in_the_template_name_is_refused(template_copy: Path) -> None:
+    edit(template_copy, 'name = "Nengajō 2027"', 'name = "Neng\\u001b]0;pwned\\u0007"')
+    with pytest.raises(TemplateError, match=r"template\.toml:\d+: name: contains the invisible control character U\+001B"):
+        load_template(template_copy)
+
+
+def test_header_names_and_messages_reach_the_terminal_escaped(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    path = write_csv(tmp_path / "e.csv", [["1", "ACME", "", "", "de"]], header=["id", "company", "x\x1b]0;pwned\x07", "s", "language"])
+    template = tmp_path / "tpl"
+    shutil.copytree(bundled_template(), template)
+    edit(template, "{{ company }}", "{{ company }}{{ nosuch\x1b }}")
+    for command in ("check", "render"):
+        result = run_cli(command, path, "--template", template, "--out", tmp_path / "out") if command == "render" else run_cli(command, path, "--template", template)
+        output = result.stdout + result.stderr
+        assert "\x1b" not in output and "\x07" not in output, output
+
+
+# --- preview pixels ------------------------------------------------------------------------------------
+
+
+def test_preview_of_a_huge_many_page_template_is_refused_not_rendered(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "huge"
+    folder.mkdir()
+    pages = '\n'.join('[[pages]]\n[pages.qr]\nbox_mm = [10, 10, 30]\n' for _ in range(40))
+    (folder / "template.toml").write_text(
+        f'name = "Huge"\nlink = "https://example.org/"\n[card]\nwidth_mm = 1000\nheight_mm = 1000\n[fonts.sans]\nfile = "NotoSansJP-Regular.ttf"\n{pages}',
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    result = run_cli("preview", SAMPLE, "--template", folder, "-o", tmp_path / "p.png")
+    assert result.exit_code == 1
+    assert "40 pages at 150 dpi would have" in result.stderr and "--limit preview_pixels" in result.stderr
+    assert not (tmp_path / "p.png").exists() and time.perf_counter() - started < 30
+
+
+# --- no tracebacks ---------------------------------------------------------------------------------------
+
+
+def test_an_internal_error_prints_one_line_and_writes_a_report(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import greetcard.batch
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("deep inside")
+
+    monkeypatch.setattr(greetcard.batch, "load_template", broken)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = run_cli("check", SAMPLE)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "internal error (ZeroDivisionError)" in result.stderr
+    reports = list(tmp_path.glob("greetcard-error-*.txt"))
+    assert len(reports) == 1 and "deep inside" in reports[0].read_text(encoding="utf-8")
+    assert str(reports[0]) in result.stderr
+    with pytest.raises(ZeroDivisionError):
+        run_cli("--debug", "check", SAMPLE)
+
+
+def test_disk_full_before_the_first_write_is_one_clear_line(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import greetcard.output
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setattr(greetcard.output.tempfile, "mkstemp", full)
+    result = run_cli("render", SAMPLE, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code != 0 and "Traceback" not in result.stderr
+    assert "No space left on device" in result.stderr and "free some disk space" in result.stderr
+
+
+def test_check_redirected_on_a_cp1252_console_does_not_crash(tmp_path: Path) -> None:
+    """Japanese names cannot be shown in cp1252; they become escapes instead of a UnicodeEncodeError."""
+    with (tmp_path / "report.txt").open("wb") as report:
+        result = run_greetcard("check", str(SAMPLE), env={"PYTHONIOENCODING": "cp1252"}, stdout=report, stderr=subprocess.PIPE)
+    text = (tmp_path / "report.txt").read_bytes().decode("cp1252")
+    assert result.returncode in (0, 1), result.stderr
+    assert b"Traceback" not in result.stderr and "rows:" in text
+
+
+def test_check_json_is_utf8_whatever_the_console_code_page(tmp_path: Path) -> None:
+    import json
+
+    result = run_greetcard("check", str(SAMPLE), "--json", env={"PYTHONIOENCODING": "cp1252"})
+    assert b"Traceback" not in result.stderr
+    document = json.loads(result.stdout.decode("utf-8"))
+    assert document["rows"] > 0
+    assert any("\u3000" <= char for char in result.stdout.decode("utf-8")) or document["findings"] is not None
