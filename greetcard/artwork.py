@@ -548,7 +548,9 @@ def _svg_to_pdf(path: Path) -> bytes:
     except GreetcardError:
         raise
     except RecursionError:
-        raise TemplateError(f"{path}: the SVG nests its elements too deeply — save it again as plain SVG") from None
+        raise TemplateError(
+            f"{path}: the SVG nests its elements too deeply — save it again as plain SVG"
+        ) from None
     except Exception as err:  # svglib and reportlab raise many kinds on broken files
         raise TemplateError(
             f"{path}: cannot read the SVG artwork ({type(err).__name__}: {str(err)[:200]}) — save it again "

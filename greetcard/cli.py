@@ -171,12 +171,10 @@ def _internal_error_message(err: BaseException) -> str:
 
     report = "".join(traceback.format_exception(err))
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "w", prefix="greetcard-error-", suffix=".txt", delete=False, encoding="utf-8"
-        )
-        with handle:
+        descriptor, name = tempfile.mkstemp(prefix="greetcard-error-", suffix=".txt")
+        with open(descriptor, "w", encoding="utf-8") as handle:
             handle.write(f"greetcard {' '.join(sys.argv[1:])}\n\n{report}")
-        where = f"a full report was written to {handle.name}"
+        where = f"a full report was written to {name}"
     except OSError:
         where = "no report could be written"
     return (
@@ -187,14 +185,14 @@ def _internal_error_message(err: BaseException) -> str:
 
 def _robust_console() -> None:
     """Never crash on a console that cannot show a character (e.g. cp1252 redirected to a file)."""
+    import contextlib
     import io
 
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
-            try:
+            # A closed or detached stream has nothing to print to anyway.
+            with contextlib.suppress(ValueError, OSError):
                 stream.reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):  # a closed or detached stream: nothing to print to anyway
-                pass
 
 
 @click.group(cls=_GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -359,22 +357,26 @@ def check(
         import json
 
         document = json.dumps(
-                {
-                    "recipients": str(inputs.recipients),
-                    "template": str(prepared.template.file),
-                    "profile": prepared.profile.name,
-                    "rows": rows,
-                    "cards_ok": len(prepared.cards),
-                    "counts": counts,
-                    "findings": [finding.as_dict() for finding in findings],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
+            {
+                "recipients": str(inputs.recipients),
+                "template": str(prepared.template.file),
+                "profile": prepared.profile.name,
+                "rows": rows,
+                "cards_ok": len(prepared.cards),
+                "counts": counts,
+                "findings": [finding.as_dict() for finding in findings],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
         # Always UTF-8, whatever the console's code page: JSON readers expect it.
-        stdout = click.get_binary_stream("stdout")
-        stdout.write((document + "\n").encode("utf-8", "backslashreplace"))
-        stdout.flush()
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:
+            click.echo(document)
+        else:
+            sys.stdout.flush()
+            binary.write((document + "\n").encode("utf-8", "backslashreplace"))
+            binary.flush()
     else:
         _print_findings(findings)
         click.echo(
@@ -475,7 +477,8 @@ def proof(
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None
     click.echo(
-        terminal_safe(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed"), err=True
+        terminal_safe(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed"),
+        err=True,
     )
     if prepared.problems:
         sys.exit(1)

@@ -19,7 +19,9 @@ def _escaped(char: str) -> str:
 
 def visible(text: str) -> str:
     """Every control, format (bidi) and unpaired surrogate character shown as an escape."""
-    return "".join(_escaped(char) if unicodedata.category(char) in ("Cc", "Cf", "Cs") else char for char in text)
+    return "".join(
+        _escaped(char) if unicodedata.category(char) in ("Cc", "Cf", "Cs") else char for char in text
+    )
 
 
 def terminal_safe(text: str) -> str:
@@ -33,8 +35,6 @@ def xml_safe(text: str) -> str:
     The caller still escapes ``&``, ``<`` and ``>``.
     """
     return "".join(
-        _escaped(char)
-        if unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff"
-        else char
+        _escaped(char) if unicodedata.category(char) in ("Cc", "Cs") or char in "\ufffe\uffff" else char
         for char in str(text)
     )

@@ -18,8 +18,9 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import GreetcardError, TemplateError
 from .limits import LimitError, how_to_raise, limit
@@ -28,6 +29,7 @@ from .template import CardTemplate, TextField
 
 #: Names a field text may use besides the list's columns.
 EXTRA_NAMES = ("link", "link_text")
+
 
 class FieldTooCostly(SecurityError):
     """A field text exceeded one of the cost limits (steps, string size, output per card)."""
@@ -68,7 +70,9 @@ def _check_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     ceiling = limit("field_value_chars")
     for value in (*args, *kwargs.values()):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ceiling:
-            raise FieldTooCostly(f"uses the number {value:,} as a size (limit {ceiling:,})", "field_value_chars")
+            raise FieldTooCostly(
+                f"uses the number {value:,} as a size (limit {ceiling:,})", "field_value_chars"
+            )
         if isinstance(value, str) and len(value) > ceiling:
             _check_size(value)
 
@@ -103,7 +107,9 @@ def _guarded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     @functools.wraps(function)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _step()
-        values = [a for a in args if not isinstance(a, jinja2.runtime.Context | EvalContext | jinja2.Environment)]
+        values = [
+            a for a in args if not isinstance(a, jinja2.runtime.Context | EvalContext | jinja2.Environment)
+        ]
         _check_arguments(tuple(values[1:]), kwargs)
         if name == "format" and values:
             _check_format_string(values[0])
@@ -176,14 +182,16 @@ class _CappedSandbox(ImmutableSandboxedEnvironment):
                 _check_bits(abs(left).bit_length() + abs(right).bit_length())
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
             _check_bits(right * max(abs(left).bit_length() - 1, 0))
-        elif operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
+        elif (
+            operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple)
+        ):
             _check_size_estimate(len(left) + len(right))
         elif operator == "%" and isinstance(left, str):
             _check_format_string(left)
             _check_arguments(right if isinstance(right, tuple) else (right,), {})
         return _check_size(super().call_binop(context, operator, left, right))
 
-    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+    def call(__self, __context: jinja2.runtime.Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _step()
         _check_arguments(args, kwargs)
         method = getattr(__obj, "__name__", "")
@@ -208,11 +216,13 @@ def _check_bits(bits: int) -> None:
 def _counted_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > limit("field_steps"):
-        raise FieldTooCostly(f"range of {len(numbers):,} numbers (limit {limit('field_steps'):,})", "field_steps")
+        raise FieldTooCostly(
+            f"range of {len(numbers):,} numbers (limit {limit('field_steps'):,})", "field_steps"
+        )
     return numbers
 
 
-def _capped_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+def _capped_lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
     from jinja2.utils import generate_lorem_ipsum
 
     _check_size_estimate(int(n) * int(max) * 12)

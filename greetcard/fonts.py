@@ -169,7 +169,9 @@ def check_font_tables(data: bytes, path: Path) -> None:
     from .limits import LimitError, how_to_raise, limit
 
     def damaged(reason: str) -> TemplateError:
-        return TemplateError(f"{path}: the font file is damaged ({reason}) — use an intact TrueType (.ttf) font")
+        return TemplateError(
+            f"{path}: the font file is damaged ({reason}) — use an intact TrueType (.ttf) font"
+        )
 
     def unpack(fmt: str, offset: int) -> tuple[int, ...]:
         size = struct.calcsize(fmt)

@@ -32,7 +32,7 @@ _LIMITS = (
     Limit("template_nesting", 50, "nesting depth of arrays and tables in template.toml"),
     Limit("field_text_chars", 20_000, "characters one field text may produce for one card"),
     Limit("field_value_chars", 200_000, "characters of any string a field text builds while filling"),
-    Limit("field_steps", 100_000, "loop rounds and calls one field text may make for one card"),
+    Limit("field_steps", 50_000, "loop rounds and calls one field text may make for one card"),
     Limit("font_bytes", 64_000_000, "size of one font file in bytes"),
     Limit("font_cmap_codepoints", 0x110000, "characters one font's cmap may map (all of Unicode)"),
     Limit("xlsx_uncompressed_bytes", 200_000_000, "uncompressed size of all parts of an .xlsx file"),
@@ -78,8 +78,6 @@ def set_limits(assignments: tuple[str, ...]) -> None:
         name, _, value = assignment.partition("=")
         name = name.strip().lower().replace("-", "_")
         if name not in LIMITS or not value.strip():
-            raise LimitError(
-                f"--limit {assignment!r}: give NAME=VALUE with NAME one of: {', '.join(LIMITS)}"
-            )
+            raise LimitError(f"--limit {assignment!r}: give NAME=VALUE with NAME one of: {', '.join(LIMITS)}")
         os.environ[ENVIRONMENT_PREFIX + name.upper()] = value.strip()
         limit(name)  # validate now, not deep inside a run

@@ -359,7 +359,7 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
 
     import openpyxl
 
-    broken = (
+    broken: tuple[type[Exception], ...] = (
         zipfile.BadZipFile,
         KeyError,
         OSError,
@@ -432,11 +432,14 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
 
 def _lxml_errors() -> tuple[type[Exception], ...]:
     """openpyxl parses with lxml when it is installed; its errors are damaged-file errors too."""
+    import importlib
+
     try:
-        from lxml import etree
+        etree = importlib.import_module("lxml.etree")
     except ImportError:  # pragma: no cover - lxml is optional for openpyxl
         return ()
-    return (etree.LxmlError,)
+    error: type[Exception] = etree.LxmlError
+    return (error,)
 
 
 def _check_xlsx_size(path: Path) -> None:

@@ -266,7 +266,7 @@ def _read_template_text(file: Path) -> str:
                 located(
                     Location(file, number),
                     f"line is {len(line):,} characters long (limit {max_line:,}) — break long texts "
-                    f"with a multi-line string (\"\"\"…\"\"\"); {how_to_raise('template_line_chars')}",
+                    f'with a multi-line string ("""…"""); {how_to_raise("template_line_chars")}',
                 )
             )
     depth = _bracket_depth(text)
