@@ -185,7 +185,7 @@ def _prepare_artwork(
         pdf = path.read_bytes()
         kind = "pdf"
     elif suffix == ".svg":
-        pdf = _svg_to_pdf(path)
+        pdf = _svg_to_pdf(path, cmyk)
         kind = "svg"
     else:
         pdf, raster_dpi = _raster_to_pdf(path, trim_mm, bleed_mm, cmyk)
@@ -509,11 +509,8 @@ def _num(value: float) -> str:
 # --- other formats become a one-page PDF first ---------------------------------
 
 
-def _svg_to_pdf(path: Path) -> bytes:
+def _svg_to_pdf(path: Path, cmyk: bool = True) -> bytes:
     from xml.etree import ElementTree
-
-    from reportlab.graphics import renderPDF
-    from svglib.svglib import svg2rlg
 
     try:
         root = ElementTree.parse(path).getroot()
@@ -538,25 +535,9 @@ def _svg_to_pdf(path: Path) -> bytes:
             f"{path}: the SVG contains text, which would be drawn in a substitute font — convert the "
             "text to outlines (paths) in the design program"
         )
-    try:
-        # References to other files (<use href="x.svg#g">) may not leave the artwork's folder.
-        drawing = svg2rlg(str(path), external_reference_root=str(path.resolve().parent))
-        if drawing is None or not getattr(drawing, "contents", None):
-            raise TemplateError(f"{path}: the SVG artwork draws nothing — save it again as plain SVG")
-        buffer = io.BytesIO()
-        renderPDF.drawToFile(drawing, buffer, autoSize=1)
-    except GreetcardError:
-        raise
-    except RecursionError:
-        raise TemplateError(
-            f"{path}: the SVG nests its elements too deeply — save it again as plain SVG"
-        ) from None
-    except Exception as err:  # svglib and reportlab raise many kinds on broken files
-        raise TemplateError(
-            f"{path}: cannot read the SVG artwork ({type(err).__name__}: {str(err)[:200]}) — save it again "
-            "as plain SVG"
-        ) from None
-    return buffer.getvalue()
+    from .svgart import svg_to_pdf
+
+    return svg_to_pdf(path, cmyk)
 
 
 def _raster_to_pdf(
