@@ -467,6 +467,7 @@ def _csv_rows(text: str, delimiter: str, path: Path) -> Iterator[_RawRow]:
 
 def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
     import zipfile
+    import zlib
     from xml.etree.ElementTree import ParseError
 
     import openpyxl
@@ -484,6 +485,8 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         zipfile.LargeZipFile,
         EOFError,
         RecursionError,
+        zlib.error,  # a damaged deflate stream inside the zip
+        UnicodeDecodeError,
     )
     _check_xlsx_size(path)
     max_cell_chars, max_cells, cells_read = limit("xlsx_cell_chars"), limit("xlsx_cells"), 0
