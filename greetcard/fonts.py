@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFont
 
-from .errors import TemplateError
+from .errors import GreetcardError, TemplateError
 from .template import FontSpec
 
 #: Characters that never need a glyph: line breaks are layout, not ink.
@@ -82,8 +82,9 @@ def load_font(path: Path, key: str = "") -> FontFace:
     registered_name = f"{path.stem}-{digest}"
     try:
         font = _ContentTaggedTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
-    except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
-        # A truncated or damaged file fails deep inside reportlab's parser in many ways.
+    except Exception as err:
+        # A truncated or damaged file fails deep inside reportlab's parser in many ways (the fuzz
+        # test found AttributeError, IndexError, struct.error, ZeroDivisionError, …): all mean "damaged".
         raise TemplateError(
             f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
             "that allows embedding"
@@ -114,6 +115,13 @@ def load_font_spec(spec: FontSpec) -> FontFace:
         path = prepared_path(request)
     except FontProblem as err:
         raise TemplateError(f"{spec.path}: cannot use this font: {err}") from None
+    except GreetcardError:
+        raise
+    except Exception as err:  # fontTools on a damaged file: many kinds, all "damaged"
+        raise TemplateError(
+            f"{spec.path}: cannot use this font ({type(err).__name__}: {str(err)[:120]}) — use an intact "
+            "TrueType (.ttf) or OpenType (.otf) font"
+        ) from None
     return load_font(path, spec.name)
 
 

@@ -33,7 +33,7 @@ _LIMITS = (
     Limit("field_text_chars", 20_000, "characters one field text may produce for one card"),
     Limit("field_value_chars", 200_000, "characters of any string a field text builds while filling"),
     Limit("field_steps", 50_000, "loop rounds and calls one field text may make for one card"),
-    Limit("font_bytes", 64_000_000, "size of one font file in bytes"),
+    Limit("font_bytes", 256_000_000, "size of one font file in bytes"),
     Limit("font_cmap_codepoints", 0x110000, "characters one font's cmap may map (all of Unicode)"),
     Limit("xlsx_uncompressed_bytes", 200_000_000, "uncompressed size of all parts of an .xlsx file"),
     Limit("xlsx_cells", 5_000_000, "cells read from an .xlsx sheet, empty ones included"),
