@@ -375,10 +375,13 @@ def _write_mail_merge(inputs: Inputs, report: Any, path: Path, subject: str, qui
         rows = mail_merge_rows(written, recipients.recipients, subject, template.name)
         target = write_file(path, mail_merge_csv(rows), ".csv")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     if not quiet:
         with_email = sum(1 for row in rows if row.email)
-        click.echo(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)", err=True)
+        click.echo(
+            terminal_safe(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)"),
+            err=True,
+        )
 
 
 def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
@@ -391,7 +394,7 @@ def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
         targets = [report.out, *([report.batch_file] if report.batch_file else [])]
         results = [verify(target, template, report.profile, None, jobs) for target in targets]
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for result in results:
         for line in summary(result):
             if not quiet or not result.ok:
@@ -464,7 +467,7 @@ def check(
         )
         recipients = prepared.recipients
         click.echo(f"list read as {_read_as(recipients.encoding, recipients.delimiter)}")
-        click.echo(_link_line(*link_summary(prepared)))
+        click.echo(terminal_safe(_link_line(*link_summary(prepared))))
     if counts["error"]:
         sys.exit(1)
 
@@ -600,10 +603,10 @@ def links_command(inputs: Inputs, output: Path) -> None:
         rows, problems = recipient_links(inputs)
         written = write_file(output, links_csv(rows), ".csv")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for problem in problems:
         click.echo(f"  {_visible(problem)}", err=True)
-    click.echo(f"{written}: {len(rows)} links, {len(problems)} rows refused", err=True)
+    click.echo(terminal_safe(f"{written}: {len(rows)} links, {len(problems)} rows refused"), err=True)
     if problems:
         sys.exit(1)
 
@@ -650,7 +653,7 @@ def verify_command(
         report = verify(target, loaded, profile_name, manifest, jobs)
         margins = _margin_reports(loaded, target, manifest) if margin else []
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     if as_json:
         import json
 
@@ -663,7 +666,7 @@ def verify_command(
             click.echo(_visible(line))
         for entry in margins:
             for line in entry.lines():
-                click.echo(line)
+                click.echo(terminal_safe(line))
     if not report.ok or any(not entry.ok for entry in margins):
         sys.exit(1)
 
@@ -763,9 +766,11 @@ def serve(
             allow_remote=allow_remote,
             open_browser=open_browser,
         )
-        run_server(options, echo=lambda line: click.echo(line, err=True))
+        run_server(options, echo=lambda line: click.echo(terminal_safe(line), err=True))
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
+
+
 @template_group.command("import")
 @click.argument("svg", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("folder", type=click.Path(path_type=Path))
@@ -797,12 +802,14 @@ def template_import(svg: Path, folder: Path, width_mm: float | None, bleed_mm: f
     try:
         result = import_svg(svg, folder, width_mm=width_mm, bleed_mm=bleed_mm)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(terminal_safe(f"note: {note}"), err=True)
     click.echo(
-        f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
-        f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides",
+        terminal_safe(
+            f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
+            f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides"
+        ),
         err=True,
     )
 
