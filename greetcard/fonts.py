@@ -191,7 +191,7 @@ def check_font_tables(data: bytes, path: Path) -> None:
 
     def damaged(reason: str) -> TemplateError:
         return TemplateError(
-            f"{path}: the font file is damaged ({reason}) — use an intact TrueType (.ttf) font"
+            f"{path}: cannot use this font: the file is damaged ({reason}) — use an intact TrueType font"
         )
 
     def unpack(fmt: str, offset: int) -> tuple[int, ...]:
