@@ -243,12 +243,13 @@ def test_damaged_and_cff_fonts_are_refused_clearly(template_copy: Path) -> None:
     (template_copy / "Broken.ttf").write_bytes(source[:300_000])
     (template_copy / "Cff.otf").write_bytes(b"OTTO" + source[4:2000])
     edit(template_copy, 'file = "NotoSansJP-Bold.ttf"', 'file = "Cff.otf"')
-    from greetcard.cards import CardBuilder
-
-    # CFF fonts are converted to TrueType now; a damaged one is refused when it is converted.
-    with pytest.raises(TemplateError, match=r"Cff\.otf: cannot use this font"):
-        CardBuilder(load_template(template_copy), read_recipients(SAMPLE))
+    # CFF fonts are converted to TrueType now; a damaged one is refused at the template line.
+    with pytest.raises(
+        TemplateError, match=r"template\.toml:\d+: fonts\.sans-bold\.file: Cff\.otf: not a usable font"
+    ):
+        load_template(template_copy)
     edit(template_copy, 'file = "Cff.otf"', 'file = "Broken.ttf"')
+    from greetcard.cards import CardBuilder
 
     with pytest.raises(TemplateError, match=r"Broken\.ttf: cannot use this font"):
         CardBuilder(load_template(template_copy), read_recipients(SAMPLE))

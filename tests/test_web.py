@@ -394,6 +394,20 @@ def test_designer_mode_reloads_within_a_second_of_a_save(tmp_path: Path) -> None
         workspace.close()
 
 
+def test_a_saved_template_is_never_shown_from_the_old_drawings(tmp_path: Path) -> None:
+    folder = tmp_path / "design"
+    shutil.copytree(ROOT / "assets" / "templates" / "nengajo", folder)
+    workspace = Workspace(SAMPLE, folder, temp_parent=tmp_path)
+    try:
+        before = workspace.card_png(0, 40, guides=False)
+        toml = folder / "template.toml"
+        toml.write_text(toml.read_text(encoding="utf-8").replace("謹賀新年", "恭賀新年"), encoding="utf-8")
+        workspace.template_changed()
+        assert workspace.card_png(0, 40, guides=False) != before
+    finally:
+        workspace.close()
+
+
 def test_ctrl_c_stops_the_server_and_removes_uploads(tmp_path: Path) -> None:
     env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,8 +164,14 @@ def test_designer_mode_reloads_the_open_preview(browser: Any, tmp_path: Path) ->
         page.wait_for_selector("#card-title:has-text('JP001')")
         before = page.locator("#card-image").evaluate("img => img.src")
         toml = folder / "template.toml"
+        saved = time.perf_counter()
         toml.write_text(toml.read_text(encoding="utf-8").replace("謹賀新年", "恭賀新年"), encoding="utf-8")
-        page.wait_for_function(f"document.getElementById('card-image').src !== {before!r}", timeout=3000)
+        page.wait_for_function(
+            f"document.getElementById('card-image').src !== {before!r}"
+            " && document.getElementById('card-image').complete",
+            timeout=10_000,  # about a second on a quiet machine; CI machines are not always quiet
+        )
+        print(f"designer mode: new preview shown {time.perf_counter() - saved:.2f} s after the save")
         assert page.locator("#designer-note").count() == 1
         page.close()
     stop.set()

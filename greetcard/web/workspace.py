@@ -296,10 +296,10 @@ class Workspace:
     ) -> bytes:
         from ..preview import card_pages_png
 
-        prepared = self._need_prepared()
+        prepared, tag = self._need_prepared()
         if not 0 <= index < len(prepared.cards):
             raise IndexError(index)
-        key = ("card", id(prepared), index, dpi, guides)
+        key = ("card", tag, index, dpi, guides)
         cached = self._cached(key)
         if cached is not None:
             return cached
@@ -329,8 +329,8 @@ class Workspace:
         """The worst-case proof sheet, as ``greetcard proof`` writes it."""
         from ..proof import proof_sheet, worst_cases
 
-        prepared = self._need_prepared()
-        key = ("proof", id(prepared))
+        prepared, tag = self._need_prepared()
+        key = ("proof", tag)
         cached = self._cached(key)
         if cached is not None:
             return cached
@@ -347,7 +347,7 @@ class Workspace:
         from ..preview import write_png
 
         pdf = self.proof_pdf()
-        key = ("proof-png", id(self._need_prepared()))
+        key = ("proof-png", self._need_prepared()[1])
         cached = self._cached(key)
         if cached is not None:
             return cached
@@ -359,11 +359,14 @@ class Workspace:
                 document.close()
         return self._remember(key, write_png(image, PROOF_DPI))
 
-    def _need_prepared(self) -> Prepared:
+    def _need_prepared(self) -> tuple[Prepared, tuple[object, ...]]:
+        """The prepared list and the key it was prepared for, which names its drawings in the cache."""
         prepared, error = self.prepared()
-        if prepared is None:
+        with self._state_lock:
+            cached = self._prepared
+        if prepared is None or cached is None or cached[1] is not prepared:
             raise LookupError(error or "no list yet")
-        return prepared
+        return prepared, cached[0]
 
     def _cached(self, key: tuple[object, ...]) -> bytes | None:
         with self._images_lock:

@@ -136,8 +136,10 @@
       const status = await response.json();
       failures = 0;
       if (status.generation !== generation) {
+        // Designer mode: the template folder changed. The open card first, then the rest.
         generation = status.generation;
-        await refresh(["template", "proof"]);  // designer mode: the template folder changed
+        if (selectedCard !== null) await showCard(selectedCard);
+        await refresh(["template", "proof"]);
       }
       if (status.render) {
         if (status.render.running) {
