@@ -26,7 +26,16 @@ from pathlib import Path
 from PIL import Image
 
 from ..assets import bundled_templates
-from ..batch import Inputs, Prepared, RenderOptions, RenderReport, preflight_findings, prepare, render_batch
+from ..batch import (
+    Inputs,
+    Prepared,
+    RenderOptions,
+    RenderReport,
+    link_summary,
+    preflight_findings,
+    prepare,
+    render_batch,
+)
 from ..errors import GreetcardError, OutputError
 from ..filling import columns_used
 from ..preflight import ERROR, INFO, WARNING
@@ -145,6 +154,8 @@ class TemplateView:
     profiles: tuple[str, ...]
     default_language: str
     findings: tuple[tuple[str, str], ...]
+    link_pattern: str = ""
+    link_example: str = ""
 
 
 @dataclass
@@ -310,7 +321,9 @@ class Workspace:
             return None
         prepared, _ = self.prepared()
         findings: tuple[tuple[str, str], ...] = ()
+        link_pattern, link_example = template.link, ""
         if prepared is not None:
+            link_pattern, link_example = link_summary(prepared)
             findings = tuple(
                 (finding.level, finding.message)
                 for finding in prepared.template_findings
@@ -327,6 +340,8 @@ class Workspace:
             profiles=tuple(dict.fromkeys([*BUILTIN_PROFILES, *template.profiles])),
             default_language=template.default_language,
             findings=findings,
+            link_pattern=link_pattern,
+            link_example=link_example,
         )
 
     # --- drawing ------------------------------------------------------------------
@@ -571,9 +586,10 @@ def list_view(prepared: Prepared, list_name: str, display: Callable[[str], str])
                 line, problem.row_id, problem.company, REFUSED, (display(str(problem)),), None
             )
     used = columns_used(prepared.template)
-    if prepared.template.link:
+    pattern, _ = link_summary(prepared)
+    if pattern:
         with contextlib.suppress(GreetcardError):  # a bad link is reported by prepare() already
-            used |= set(LinkPattern.parse(prepared.template.link).columns)
+            used |= set(LinkPattern.parse(pattern).columns)
     delimiter = {"\t": "tab"}.get(recipients.delimiter, recipients.delimiter)
     return ListView(
         name=list_name,
