@@ -126,10 +126,36 @@ class _TransparentGradient(DirectDraw):  # type: ignore[misc]
         self._alpha = alpha
 
     def drawDirectly(self, renderer: Any) -> None:
+        # svglib's own drawing fills the clip path with the current colour before the shading
+        # (``W* f*``); under an alpha that black would show through, so clip without filling.
+        from svglib.svglib import LinearGradientShape, _shape_to_pdf_path
+
+        gradient = self._gradient
         canvas = renderer._canvas
         canvas.saveState()
         canvas.setFillAlpha(self._alpha)
-        self._gradient.drawDirectly(renderer)
+        path = _shape_to_pdf_path(canvas, gradient._clip_shape)
+        if path:
+            canvas.clipPath(path, fill=0, stroke=0)
+            if isinstance(gradient, LinearGradientShape):
+                canvas.linearGradient(
+                    gradient._x0,
+                    gradient._y0,
+                    gradient._x1,
+                    gradient._y1,
+                    gradient._rl_colors,
+                    gradient._positions,
+                    gradient._extend,
+                )
+            else:
+                canvas.radialGradient(
+                    gradient._cx,
+                    gradient._cy,
+                    gradient._r,
+                    gradient._rl_colors,
+                    gradient._positions,
+                    gradient._extend,
+                )
         canvas.restoreState()
 
     def getBounds(self) -> tuple[float, float, float, float]:
