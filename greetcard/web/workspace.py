@@ -27,6 +27,7 @@ from PIL import Image
 
 from ..assets import bundled_templates
 from ..batch import (
+    MANIFEST_NAME,
     Inputs,
     Prepared,
     RenderOptions,
@@ -38,6 +39,7 @@ from ..batch import (
 )
 from ..errors import GreetcardError, OutputError
 from ..filling import columns_used
+from ..output import write_atomically
 from ..preflight import ERROR, INFO, WARNING
 from ..qr import LinkPattern
 from ..template import BUILTIN_PROFILES, CardTemplate, load_template
@@ -494,6 +496,7 @@ class Workspace:
             try:
                 with self._drawing.hold():
                     job.report = render_batch(options, progress=progress)
+                    self._name_the_list_in_the_manifest(job.report)
             except GreetcardError as err:
                 job.error = self.display(str(err))
             except Exception as err:  # shown on the page; the server keeps running
@@ -504,6 +507,17 @@ class Workspace:
         job.thread = threading.Thread(target=run, name="greetcard-render", daemon=True)
         job.thread.start()
         return job
+
+    def _name_the_list_in_the_manifest(self, report: RenderReport) -> None:
+        """An uploaded list is named in manifest.csv as the user knows it, not by its private temp path."""
+        path = self.settings.list_path
+        manifest = report.out / MANIFEST_NAME
+        if path is None or not self.is_upload(path) or not manifest.is_file():
+            return
+        data = manifest.read_bytes()
+        shown = data.replace(str(path).encode("utf-8"), self.settings.list_name.encode("utf-8"))
+        if shown != data:
+            write_atomically(report.out, MANIFEST_NAME, shown)
 
     def output_file(self, name: str) -> Path:
         """A file the last render wrote, by name; anything else is refused (no other path is served)."""
