@@ -306,6 +306,7 @@ def test_card_preview_guides_and_link(page: Page) -> None:
     assert plain.content != guided.content
     detail = page.client.get("/part/card/1").text
     assert "JP002" in detail and "https://www.neujahrsgross-japan.de/" in detail
+    assert "✓ read back from the drawn card" in detail
     assert page.client.get("/api/card/999.png").status_code == 404
     proof = page.client.get("/api/proof.pdf")
     assert proof.content.startswith(b"%PDF")

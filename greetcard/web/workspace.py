@@ -354,6 +354,14 @@ class Workspace:
 
         return self._card_image(index, dpi, guides, lambda image: write_png(image, dpi), URGENT)
 
+    def decoded_links(self, index: int) -> list[str]:
+        """What the drawn card's QR codes hold, read back from its preview as a phone would read them."""
+        import zxingcpp
+
+        image = Image.open(io.BytesIO(self.card_png(index, CARD_DPI, guides=False)))
+        qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        return [result.text for result in zxingcpp.read_barcodes(image, formats=qr_only)]
+
     def card_thumbnail(self, index: int) -> bytes:
         """A small JPEG of one card for the grid (JPEG: a tenth of the PNG's encoding time)."""
 
