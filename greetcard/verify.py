@@ -233,19 +233,37 @@ def imposed_sheet(page_size_pt: tuple[float, float]) -> str | None:
 
 
 def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
-    """Render each area of one PDF page and decode the QR codes in it; read the caption text."""
+    """Render each area of one PDF page and decode the QR codes in it; read the caption text.
+
+    First from the document with its form XObjects (the artwork) emptied, which pdfium loads
+    without parsing the artwork; when an area has no opaque plate, or a form is painted after
+    the plate (it could cover the code), the page is read again from the document as it is.
+    """
+    if not job.whole_page:
+        document = _open_document(job.path, bare=True)
+        if document is not None:
+            found = _read_areas(job, dpi, document, bare=True)
+            if found is not None:
+                return found
+    full = _read_areas(job, dpi, _open_document(job.path), bare=False)
+    assert full is not None
+    return full
+
+
+def _read_areas(job: PageJob, dpi: int, document: Any, bare: bool) -> list[AreaResult] | None:
+    """The areas of one page of ``document``; None when ``bare`` and an area cannot be trusted."""
     import zxingcpp
 
     qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    document = _open_document(job.path)
     page = document[job.pdf_page]
     try:
         width, height = page.get_size()
         stray = _stray_codes(page, job.areas, qr_only) if job.whole_page else {}
         # One card per page: skip what an opaque plate hides, so a large background image is not
-        # decoded for every card. Several cards with images (imposed sheets): the same, on a fresh
-        # copy of the page per card, since loading a page costs less than decoding its images.
-        hide_per_area = len(job.areas) == 1 or _draws_images(page)
+        # decoded for every card. Several cards with images (imposed sheets), or with the artwork
+        # emptied: the same, on a fresh copy of the page per card, since then loading a page costs
+        # less than decoding its images.
+        hide_per_area = bare or len(job.areas) == 1 or _draws_images(page)
         textpage = None
         results = []
         for index, area in enumerate(job.areas):
@@ -255,8 +273,10 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
                     page.close()
                     page, textpage = document[job.pdf_page], None
                 plate = _hide_what_the_plate_covers(page, area.qr_rect)
-                if plate is not None:
-                    left, bottom, right, top = plate
+                if plate is not None and not (bare and plate[1]):
+                    left, bottom, right, top = plate[0]
+                elif bare:
+                    return None
             crop = (max(0.0, left), max(0.0, bottom), max(0.0, width - right), max(0.0, height - top))
             image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
             codes = tuple(
@@ -307,34 +327,85 @@ def _stray_codes(page: Any, areas: Sequence[Area], formats: Any) -> dict[int, li
     return found
 
 
-_OPEN_DOCUMENT: list[tuple[str, Any]] = []
+_OPEN_DOCUMENTS: dict[tuple[str, bool], Any] = {}
 
 
-def _open_document(path: str) -> Any:
-    """The document at ``path``, kept open while consecutive jobs read its pages (a press file)."""
+def _open_document(path: str, bare: bool = False) -> Any:
+    """The document at ``path`` (``bare``: its forms emptied, or None when it has none).
+
+    Kept open while consecutive jobs read its pages: one document per press file.
+    """
     import pypdfium2 as pdfium
 
-    if _OPEN_DOCUMENT and _OPEN_DOCUMENT[0][0] == path:
-        return _OPEN_DOCUMENT[0][1]
-    close_documents()
-    document = pdfium.PdfDocument(path)
-    _OPEN_DOCUMENT.append((path, document))
+    key = (path, bare)
+    if key in _OPEN_DOCUMENTS:
+        return _OPEN_DOCUMENTS[key]
+    if any(open_path != path for open_path, _ in _OPEN_DOCUMENTS):
+        close_documents()
+    if bare:
+        data = without_forms(Path(path).read_bytes())
+        document = pdfium.PdfDocument(data) if data is not None else None
+    else:
+        document = pdfium.PdfDocument(path)
+    _OPEN_DOCUMENTS[key] = document
     return document
 
 
 def close_documents() -> None:
-    while _OPEN_DOCUMENT:
-        _OPEN_DOCUMENT.pop()[1].close()
+    for document in _OPEN_DOCUMENTS.values():
+        if document is not None:
+            document.close()
+    _OPEN_DOCUMENTS.clear()
+
+
+_FILTER_ENTRY = re.compile(rb"/(?:Filter|DecodeParms)\s*(?:\[[^\]]*\]|<<[^>]*>>|/[^\s/\[<>]+)")
+
+
+def without_forms(data: bytes) -> bytes | None:
+    """The PDF with every form XObject's content replaced by spaces; None when it has no form.
+
+    The artwork is drawn as a form: pdfium parses all of it whenever it loads a page, which is
+    most of the time verify takes. The edit keeps every byte offset (the stream's length and the
+    cross-reference table stay valid): the form's filter and data become blanks, an empty form.
+    """
+    edited: bytearray | None = None
+    found = data.find(b"/Form")
+    while found >= 0:
+        mark_start, mark_end = found, found + len(b"/Form")
+        found = data.find(b"/Form", mark_end)
+        subtype = data.rfind(b"/Subtype", max(0, mark_start - 24), mark_start)
+        if subtype < 0 or data[subtype + len(b"/Subtype") : mark_start].strip():
+            continue
+        if data[mark_end : mark_end + 1].isalnum():
+            continue  # /FormType
+        header = data.rfind(b" obj", 0, subtype)
+        stream = data.find(b"stream", mark_end)
+        if header < 0 or stream < 0:
+            continue
+        if b"endobj" in data[header:stream] or b"stream" in data[header:subtype]:
+            continue  # not the dictionary of a stream object
+        start = stream + len(b"stream")
+        start += 2 if data[start : start + 2] == b"\r\n" else 1
+        end = data.find(b"endstream", start)
+        if end < 0:
+            continue
+        if edited is None:
+            edited = bytearray(data)
+        for entry in _FILTER_ENTRY.finditer(data, header, stream):
+            edited[entry.start() : entry.end()] = b" " * (entry.end() - entry.start())
+        edited[start:end] = b" " * (end - start)
+    return bytes(edited) if edited is not None else None
 
 
 def _hide_what_the_plate_covers(
     page: Any, area: tuple[float, float, float, float]
-) -> tuple[float, float, float, float] | None:
+) -> tuple[tuple[float, float, float, float], bool] | None:
     """Remove the page objects painted before the QR code's opaque plate; return the plate's bounds.
 
     Within the plate's bounds those objects cannot show, so the rendering of that rectangle is
     unchanged.  The plate is the last opaque, filled, four-sided path on the page that covers the
     QR box (the area without its margin).  None when there is no such plate: render everything.
+    The flag says whether a form is painted after the plate (it may cover the code).
     """
     import ctypes
 
@@ -365,10 +436,11 @@ def _hide_what_the_plate_covers(
             plate_index, plate_bounds = index, (left, bottom, right, top)
     if plate_index is None or plate_bounds is None:
         return None
+    form_after = any(item.type == pdfium_c.FPDF_PAGEOBJ_FORM for item in objects[plate_index + 1 :])
     for page_object in objects[:plate_index]:
         page.remove_obj(page_object)
         page_object.close()
-    return plate_bounds
+    return plate_bounds, form_after
 
 
 _JOBS: Sequence[PageJob] = ()

@@ -148,6 +148,52 @@ def test_verify_fails_naming_the_card_whose_code_is_damaged(
     assert "no readable QR code" in report["failures"][0]["message"]
 
 
+def test_verify_fails_when_a_form_painted_after_the_plate_covers_the_code(
+    copy_of: Path, run_cli: Callable[..., Any]
+) -> None:
+    """verify reads pages with their forms emptied; a form drawn over the code must still count."""
+    damaged = _file_of(copy_of, "JP013")
+    writer = PdfWriter(clone_from=damaged)
+    page = writer.pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height))
+    canvas.beginForm("sticker")
+    canvas.setFillColorRGB(1, 1, 1)
+    mm = 72 / 25.4
+    canvas.rect((38 + 3) * mm, height - (100 + 3 + 8) * mm, 24 * mm, 8 * mm, stroke=0, fill=1)
+    canvas.endForm()
+    canvas.doForm("sticker")
+    canvas.save()
+    page.merge_page(PdfReader(buffer).pages[0])
+    writer.write(damaged)
+    code, report = _verify(run_cli, copy_of)
+    assert code == 1
+    assert [(f["id"], f["file"]) for f in report["failures"]] == [("JP013", damaged.name)]
+    assert "no readable QR code" in report["failures"][0]["message"]
+
+
+def test_artwork_forms_are_emptied_in_place_for_reading(rendered: Path) -> None:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    from greetcard.verify import without_forms
+
+    original = (rendered / "press.pdf").read_bytes()
+    bare = without_forms(original)
+    assert bare is not None and len(bare) == len(original)
+    for data, drawn in ((original, True), (bare, False)):
+        document = pdfium.PdfDocument(data)
+        try:
+            (artwork,) = [
+                o for o in document[0].get_objects(max_depth=0) if o.type == pdfium_c.FPDF_PAGEOBJ_FORM
+            ]
+            assert (pdfium_c.FPDFFormObj_CountObjects(artwork.raw) > 0) is drawn
+        finally:
+            document.close()
+    assert without_forms(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n") is None
+
+
 def test_verify_fails_when_a_printed_link_differs_from_the_code(
     tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
