@@ -239,7 +239,7 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     without parsing the artwork; when an area has no opaque plate, or a form is painted after
     the plate (it could cover the code), the page is read again from the document as it is.
     """
-    if not job.whole_page:
+    if not job.whole_page and len(job.areas) == 1 and _forms_cost_most(job):
         document = _open_document(job.path, bare=True)
         if document is not None:
             found = _read_areas(job, dpi, document, bare=True)
@@ -248,6 +248,29 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     full = _read_areas(job, dpi, _open_document(job.path), bare=False)
     assert full is not None
     return full
+
+
+#: Objects drawn inside forms above which emptying them pays (nengajo: hundreds; lang: one image).
+COSTLY_FORM_OBJECTS = 50
+_FORMS_COST_MOST: list[bool] = []
+
+
+def _forms_cost_most(job: PageJob) -> bool:
+    """Whether this run's pages draw so much inside forms that reading them emptied pays.
+
+    Decided once per run (and process) from the first page read: emptying costs a scan of each
+    file, and for artwork that is one image it saves nothing.
+    """
+    if not _FORMS_COST_MOST:
+        page = _open_document(job.path)[job.pdf_page]
+        try:
+            nested = sum(1 for _ in page.get_objects(max_depth=3)) - sum(
+                1 for _ in page.get_objects(max_depth=0)
+            )
+        finally:
+            page.close()
+        _FORMS_COST_MOST.append(nested >= COSTLY_FORM_OBJECTS)
+    return _FORMS_COST_MOST[0]
 
 
 def _read_areas(job: PageJob, dpi: int, document: Any, bare: bool) -> list[AreaResult] | None:
@@ -453,6 +476,7 @@ def _read_job(index: int) -> tuple[int, list[AreaResult]]:
 def read_pages(jobs: Sequence[PageJob], workers: int = 0) -> list[list[AreaResult]]:
     """Every job's results, in job order, on all cores when there are enough cards."""
     global _JOBS
+    _FORMS_COST_MOST.clear()
     workers = workers or (os.cpu_count() or 1)
     areas = sum(len(job.areas) for job in jobs)
     if workers > 1 and areas >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
