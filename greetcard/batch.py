@@ -21,6 +21,7 @@ from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
 from .errors import Location, OutputError, RecipientsError, TemplateError, located
 from .filling import unused_columns
+from .margin import TemplateMargin, template_margin
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -195,14 +196,19 @@ def link_summary(prepared: Prepared) -> tuple[str, str]:
     pattern = prepared.link_pattern or prepared.template.link
     example = prepared.cards[0].link if prepared.cards else ""
     return pattern, example
+
+
 def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
     """The token signer when the link uses {token} (the secret is read only then)."""
     pattern = inputs.url if inputs.url is not None else template.link
     return load_signer(inputs.secret_file, inputs.campaign) if "{token}" in (pattern or "") else None
 
 
-def preflight_findings(prepared: Prepared) -> list[Finding]:
-    """Everything ``greetcard check`` reports: template findings, then rows in list order."""
+def preflight_findings(prepared: Prepared, scan_margin: Finding | None = None) -> list[Finding]:
+    """Everything ``greetcard check`` reports: template findings, then rows in list order.
+
+    ``scan_margin`` (see margin.margin_finding) follows the template's own findings.
+    """
     rows = list(prepared.card_findings)
     for note in prepared.recipients.notes:
         rows.append(
@@ -220,11 +226,16 @@ def preflight_findings(prepared: Prepared) -> list[Finding]:
             )
         )
     rows.sort(key=lambda finding: finding.line)
-    return [*prepared.template_findings, *rows]
+    return [*prepared.template_findings, *([scan_margin] if scan_margin else []), *rows]
 
 
 #: Told (cards done so far, cards in all) after each card is written.
 Progress = Callable[[int, int], None]
+
+
+def scan_margin(prepared: Prepared) -> TemplateMargin:
+    """The template's scan margin for the list's links: what the proof sheet, check and the web page show."""
+    return template_margin(prepared.template, [card.link for card in prepared.cards])
 
 
 def pick_card(prepared: Prepared, row_id: str | None = None, row_number: int | None = None) -> Card:

@@ -413,8 +413,9 @@ def check(
 
     Reports text that does not fit or was shrunk, missing glyphs, QR module
     size, ink outside the safe zone, artwork that misses the bleed or has too
-    few dpi, and RGB content in CMYK profiles. Exit status 1 when anything
-    would be refused, 0 when there are only warnings.
+    few dpi, RGB content in CMYK profiles, and the codes' scan margin (as in
+    'greetcard proof'). Exit status 1 when anything would be refused, or the
+    codes fail the required scan condition; 0 when there are only warnings.
 
     \b
     Examples:
@@ -422,13 +423,15 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import link_summary, preflight_findings
+    from .batch import link_summary, preflight_findings, scan_margin
+    from .margin import margin_finding
 
     try:
         prepared = prepare(inputs)
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None
-    findings = preflight_findings(prepared)
+    margin = scan_margin(prepared)
+    findings = preflight_findings(prepared, margin_finding(margin))
     counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
     rows = len(prepared.recipients.recipients) + len(prepared.recipients.problems)
     if as_json:
@@ -446,6 +449,7 @@ def check(
                 "cards_ok": len(prepared.cards),
                 "counts": counts,
                 "findings": [finding.as_dict() for finding in findings],
+                "scan_margin": margin.as_dict() if margin.layouts else None,
             },
             ensure_ascii=False,
             indent=2,
@@ -567,10 +571,9 @@ def proof(
         title = (
             f"Proof · {prepared.template.name} · {inputs.recipients.name} · profile {prepared.profile.name}"
         )
-        from .margin import template_margin
+        from .batch import scan_margin
 
-        scan_margin = template_margin(prepared.template, [card.link for card in prepared.cards])
-        data = proof_sheet(prepared.renderer, cases, prepared.problems, title, scan_margin.lines())
+        data = proof_sheet(prepared.renderer, cases, prepared.problems, title, scan_margin(prepared).lines())
         written = write_file(output, data, ".pdf")
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None

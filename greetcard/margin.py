@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from .preflight import ERROR, INFO, WARNING, Finding
 from .qr import LEVEL_ORDER, ModulesTooSmall, QrPlacement, place_symbol, smallest_version
 from .template import CardTemplate
 
@@ -329,3 +330,31 @@ def _bytes_in_version(version: int, level: str) -> int:
     while smallest_version(probe + "a", level) <= version:
         probe += "a"
     return len(probe)
+
+
+def margin_finding(report: TemplateMargin) -> Finding | None:
+    """The scan margin as one preflight line: info, warning when close to the limit, error below it.
+
+    ``check`` and the web page show this; the proof sheet and ``verify --margin`` show the same
+    report in full.  None when no code was laid out (every row refused).
+    """
+    if not report.layouts:
+        return None
+    worst = report.worst_passed
+    layouts = "; ".join(
+        f"page {layout.page}: version {layout.version}, level {layout.level}, "
+        f"{layout.module_mm:.2f} mm modules in {layout.size_mm:g} mm"
+        for layout in report.layouts
+    )
+    reach = f"every code decodes up to '{worst}'" if worst else "a code fails even at 300 dpi"
+    message = f"scan margin: {reach} ({layouts})"
+    if not report.ok:
+        level = ERROR
+        message += f" — the codes must decode at '{REQUIRED}'"
+    elif report.advice:
+        level = WARNING
+    else:
+        level = INFO
+    if report.advice:
+        message += " — " + "; ".join(report.advice)
+    return Finding(level, "template", message, field="qr")

@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from greetcard.assets import bundled_template
-from greetcard.margin import CONDITIONS, REQUIRED, Condition, decodes, degrade, template_margin
+from greetcard.margin import (
+    CONDITIONS,
+    REQUIRED,
+    Condition,
+    decodes,
+    degrade,
+    margin_finding,
+    template_margin,
+)
 from greetcard.qr import place_symbol
 from greetcard.template import QrSpec, load_template
 
@@ -61,6 +69,12 @@ def test_a_small_code_is_reported_close_to_the_limit_with_what_to_change() -> No
     too_small = template_margin(with_box(14), PER_RECIPIENT[:40])
     assert not too_small.ok
     assert any(f"must decode at '{REQUIRED}'" in line for line in too_small.lines())
+    # What check and the web page show: a warning with the advice, an error below the requirement.
+    warned, refused = margin_finding(close), margin_finding(too_small)
+    assert warned is not None and warned.level == "warning" and advice in warned.message
+    assert (
+        refused is not None and refused.level == "error" and f"must decode at '{REQUIRED}'" in refused.message
+    )
 
 
 def test_conditions_degrade_in_the_stated_way() -> None:
@@ -82,3 +96,24 @@ def test_verify_margin_and_proof_show_the_report(tmp_path: Path, run_cli: Callab
     proof = tmp_path / "proof.pdf"
     assert run_cli("proof", SAMPLE, "-o", proof).exit_code == 0
     assert "scan margin of 'Nengajō 2027'" in page_text(proof)
+
+
+def test_check_shows_the_scan_margin_of_the_proof_sheet(run_cli: Callable[..., Any]) -> None:
+    """Issue 11: check reports the same margin as the proof sheet and verify --margin."""
+    from greetcard.batch import Inputs, prepare
+
+    url = "https://www.neujahrsgross-japan.de/?r={id}"
+    prepared = prepare(Inputs(recipients=SAMPLE, url=url))
+    report = template_margin(prepared.template, [card.link for card in prepared.cards])
+    expected = margin_finding(report)
+    assert expected is not None and expected.level == "info"
+    assert f"every code decodes up to '{report.worst_passed}'" in expected.message
+    text = run_cli("check", SAMPLE, "--url", url)
+    assert text.exit_code == 0, text.output
+    (line,) = [line for line in text.stdout.splitlines() if "scan margin" in line]
+    assert line.split()[:2] == ["info", "template"] and line.endswith(expected.message)
+    result = run_cli("check", SAMPLE, "--url", url, "--json")
+    document = json.loads(result.stdout)
+    assert [f for f in document["findings"] if f["message"].startswith("scan margin")] == [expected.as_dict()]
+    assert document["scan_margin"] == report.as_dict()
+    assert document["counts"]["info"] == sum(1 for f in document["findings"] if f["level"] == "info")

@@ -232,6 +232,19 @@ def test_rows_show_the_cli_statuses_and_messages(page: Page, bad_list: Path, run
         assert _escaped(message) in html
 
 
+def test_template_panel_shows_the_scan_margin_line_of_check(page: Page, run_cli: object) -> None:
+    from click.testing import CliRunner
+
+    from greetcard.cli import main
+
+    page.upload(SAMPLE)
+    html = page.client.get("/part/template").text
+    cli = CliRunner().invoke(main, ["check", str(SAMPLE)])
+    (line,) = [line for line in cli.output.splitlines() if "scan margin:" in line]
+    message = line[line.index("scan margin:") :]
+    assert _escaped(message) in html
+
+
 def test_manifest_names_an_uploaded_list_as_the_user_knows_it(
     page: Page, bad_list: Path, tmp_path: Path
 ) -> None:

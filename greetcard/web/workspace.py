@@ -36,11 +36,13 @@ from ..batch import (
     preflight_findings,
     prepare,
     render_batch,
+    scan_margin,
 )
 from ..errors import GreetcardError, OutputError
 from ..filling import columns_used
+from ..margin import margin_finding
 from ..output import write_atomically
-from ..preflight import ERROR, INFO, WARNING
+from ..preflight import ERROR, INFO, WARNING, Finding
 from ..qr import LinkPattern
 from ..template import BUILTIN_PROFILES, CardTemplate, load_template
 
@@ -212,6 +214,7 @@ class Workspace:
         self._state_lock = threading.RLock()
         self._drawing = PriorityLock()
         self._prepared: tuple[tuple[object, ...], Prepared | None, str | None] | None = None
+        self._scan_margin: tuple[Prepared, Finding | None] | None = None
         self._images: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._images_lock = threading.Lock()  # never held while taking another lock
         self._closing = threading.Event()
@@ -328,7 +331,7 @@ class Workspace:
             link_pattern, link_example = link_summary(prepared)
             findings = tuple(
                 (finding.level, finding.message)
-                for finding in prepared.template_findings
+                for finding in [*prepared.template_findings, *self.scan_margin_findings(prepared)]
                 if finding.level in (ERROR, WARNING, INFO)
             )
         bundled = template.folder.resolve().parent == bundled_templates()[0].resolve().parent
@@ -345,6 +348,16 @@ class Workspace:
             link_pattern=link_pattern,
             link_example=link_example,
         )
+
+    def scan_margin_findings(self, prepared: Prepared) -> list[Finding]:
+        """The scan margin line ``greetcard check`` prints, computed once per prepared list."""
+        with self._state_lock:
+            cached = self._scan_margin
+        if cached is None or cached[0] is not prepared:
+            cached = (prepared, margin_finding(scan_margin(prepared)))
+            with self._state_lock:
+                self._scan_margin = cached
+        return [cached[1]] if cached[1] is not None else []
 
     # --- drawing ------------------------------------------------------------------
 
