@@ -17,7 +17,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from .batch import Inputs, RenderOptions, pick_card, prepare, render_batch
+from .batch import (
+    ExitCode,
+    Inputs,
+    RenderOptions,
+    RenderReport,
+    RowSelection,
+    pick_card,
+    prepare,
+    render_batch,
+)
 from .errors import GreetcardError
 from .output import write_file
 
@@ -164,6 +173,14 @@ def main() -> None:
 @click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
 )
+@click.option(
+    "--only",
+    metavar="ID[,ID…]",
+    help="Only these rows' cards (e.g. a reprint); the rest of the folder is left as it is.",
+)
+@click.option(
+    "--rows", "row_range", metavar="N[-M]", help="Only data rows N to M (1 = first after the header)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
 def render(
     inputs: Inputs,
@@ -172,6 +189,8 @@ def render(
     impose_sheet: str | None,
     strict: bool,
     jobs: int,
+    only: str | None,
+    row_range: str | None,
     quiet: bool,
 ) -> None:
     """Render one print-ready PDF per recipient into --out.
@@ -179,8 +198,12 @@ def render(
     RECIPIENTS is a .csv (UTF-8, cp1252 or cp932; ';' ',' or tab) or .xlsx
     list with at least a 'company' column; default: recipients.csv.
 
-    Exit status 0 when every row became a card, 1 when any row was refused
-    (the good cards are still written unless --strict).
+    A rerun rewrites only the cards whose row, template or options changed.
+
+    Exit status: 0 every row became a card; 1 some rows were refused (every
+    good card is written); 2 a usage mistake; 3 nothing written (template,
+    list or folder unusable, or --strict); 4 some files could not be written
+    (each is named); 130 interrupted.
 
     \b
     Examples:
@@ -189,7 +212,12 @@ def render(
       greetcard render list.xlsx --profile screen --out mail
       greetcard render --batch press.pdf --profile print-marks
       greetcard render --impose SRA3
+      greetcard render --only JP003,JP017
     """
+    try:
+        selection = RowSelection.parse(only, row_range)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--only' / '--rows'") from None
     options = RenderOptions(
         inputs=inputs,
         out=out,
@@ -197,20 +225,46 @@ def render(
         batch_file=batch_file,
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
+        selection=selection,
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
         report = render_batch(options, progress=bar)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise _NothingWritten(str(err)) from None
     finally:
         if bar is not None:
             bar.close()
+    _print_render_report(report, quiet)
+    sys.exit(report.exit_code)
+
+
+class _NothingWritten(click.ClickException):
+    """``Error: …`` with the exit status that says nothing was written."""
+
+    exit_code = ExitCode.NOTHING_WRITTEN
+
+
+def _print_render_report(report: RenderReport, quiet: bool) -> None:
     if report.refused:
         click.echo(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused:", err=True)
         for message in report.refused:
             click.echo(f"  {message}", err=True)
+    if report.not_written:
+        count = len(report.not_written)
+        click.echo(f"{count} file{'s' if count != 1 else ''} could not be written:", err=True)
+        for message in report.not_written:
+            click.echo(f"  {message}", err=True)
+    if report.interrupted:
+        click.echo(
+            f"Interrupted: {report.written} cards are in {report.out} and the manifest lists exactly "
+            "what is there; run the same command again to finish.",
+            err=True,
+        )
+        return
     if not quiet:
+        for message in report.renamed:
+            click.echo(f"renamed: {message}", err=True)
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         if report.shrunk:
@@ -223,16 +277,20 @@ def render(
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
             read_as = report.encoding + (f", {report.delimiter!r}-separated" if report.delimiter else "")
+            changes = f"{report.rewritten} drawn, {report.unchanged} unchanged"
+            if report.removed:
+                changes += f", {report.removed} old removed"
+            if report.kept:
+                changes += f", {report.kept} left as they were"
             click.echo(
                 f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
-                f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
+                f"({changes}; profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
                 f"manifest: {report.out / 'manifest.csv'}",
                 err=True,
             )
             if report.batch_file:
-                click.echo(f"press file: {report.batch_file}", err=True)
-    if not report.ok:
-        sys.exit(1)
+                state = "written" if report.press_rewritten else "unchanged"
+                click.echo(f"press file: {report.batch_file} ({state})", err=True)
 
 
 @main.command()
@@ -255,15 +313,15 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import preflight_findings
+    from .batch import check_inputs
 
     try:
-        prepared = prepare(inputs)
+        result = check_inputs(inputs)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
-    findings = preflight_findings(prepared)
+    findings = result.findings
     counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
-    rows = len(prepared.recipients.recipients) + len(prepared.recipients.problems)
+    rows = result.rows
     if as_json:
         import json
 
@@ -271,10 +329,10 @@ def check(
             json.dumps(
                 {
                     "recipients": str(inputs.recipients),
-                    "template": str(prepared.template.file),
-                    "profile": prepared.profile.name,
+                    "template": str(result.template.file),
+                    "profile": result.profile.name,
                     "rows": rows,
-                    "cards_ok": len(prepared.cards),
+                    "cards_ok": result.cards_ok,
                     "counts": counts,
                     "findings": [finding.as_dict() for finding in findings],
                 },
@@ -285,9 +343,9 @@ def check(
     else:
         _print_findings(findings)
         click.echo(
-            f"{rows} rows: {len(prepared.cards)} cards ok, {len(prepared.problems)} refused; "
+            f"{rows} rows: {result.cards_ok} cards ok, {result.refused} refused; "
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
-            f"(template {prepared.template.name}, profile {prepared.profile.name})"
+            f"(template {result.template.name}, profile {result.profile.name})"
         )
     if counts["error"]:
         sys.exit(1)
