@@ -57,9 +57,10 @@ def file_sha256(path: Path) -> str | None:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     except OSError:
         return None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        return None
     with os.fdopen(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return None
         digest = hashlib.sha256()
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -88,10 +89,11 @@ def _read_bookkeeping(path: Path) -> list[str]:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     except OSError:
         return []
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BOOKKEEPING_BYTES:
+        os.close(descriptor)
+        return []
     with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BOOKKEEPING_BYTES:
-            return []
         data = handle.read()
     try:
         return data.decode("utf-8").splitlines()
@@ -142,6 +144,8 @@ class Ledger:
             digest = file_sha256(path)
             records = self.known.get(key, [])
             result = next((r for r in reversed(records) if digest is not None and r.sha256 == digest), False)
+            if result is False and records and digest is not None and _damaged_pdf(path):
+                result = True  # a card greetcard wrote here, since damaged (cut short): write it again
         self._state[key] = result
         return result
 
@@ -177,6 +181,18 @@ class Ledger:
         if self._journal is not None:
             os.close(self._journal)
             self._journal = None
+
+
+def _damaged_pdf(path: Path) -> bool:
+    """A PDF cut short (no end-of-file marker at its end), as a failing disk or copy leaves it."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(5) != b"%PDF-":
+                return False
+            handle.seek(max(path.stat().st_size - 1024, 0))
+            return b"%%EOF" not in handle.read()
+    except OSError:
+        return False
 
 
 def _open_journal(path: Path) -> int:
