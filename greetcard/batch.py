@@ -30,6 +30,7 @@ from pathlib import Path
 from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
 from .errors import GreetcardError, Location, OutputError, RecipientsError, TemplateError, located
+from .filling import unused_columns
 from .folder import (
     TEMP_PREFIX,
     Ledger,
@@ -176,6 +177,8 @@ class RenderReport:
     not_written: list[str] = field(default_factory=list)  #: every file that could not be written
     interrupted: bool = False
     selected: bool = False
+    link_pattern: str = ""
+    link_example: str = ""
 
     @property
     def ok(self) -> bool:
@@ -204,6 +207,7 @@ class Prepared:
     problems: list[RowProblem]
     template_findings: list[Finding]
     card_findings: list[Finding]
+    link_pattern: str = ""
 
 
 def resolve_profile(
@@ -245,7 +249,24 @@ class CardStream:
         self.encoding, self.delimiter = self.list.encoding, self.list.delimiter
         self.row_count = self.list.row_count
         self.builder = CardBuilder(self.template, RecipientList(self.path, self.columns), inputs.url)
+        self.link_pattern = inputs.url or self.template.link
+        self.notes: list[RowProblem] = self.list.notes  # rows worth a look, found as the list is read
         self.template_findings = template_findings(self.template, self.profile, self.renderer.artworks)
+        self.template_findings += self._unused_column_notes()
+
+    def _unused_column_notes(self) -> list[Finding]:
+        unused = unused_columns(self.template, self.columns, self.builder.link_pattern.columns)
+        if not unused:
+            return []
+        return [
+            Finding(
+                INFO,
+                str(self.path),
+                f"list column{'s' if len(unused) > 1 else ''} {', '.join(repr(c) for c in unused)} "
+                f"{'are' if len(unused) > 1 else 'is'} not used by the template — fine if meant; otherwise "
+                "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
+            )
+        ]
 
     def _open_list(self) -> RecipientStream:
         return open_recipients(
@@ -258,6 +279,7 @@ class CardStream:
     def rows(self) -> Iterator[RowOutcome]:
         """Every data row in list order (the list is read again on each call after the first)."""
         stream, self.list = self.list or self._open_list(), None
+        self.notes = stream.notes
         for item in stream.rows:
             if isinstance(item, RowProblem):
                 yield RowOutcome(item.location.line or 0, None, None, item, [])
@@ -308,6 +330,7 @@ def prepare(inputs: Inputs) -> Prepared:
                 recipients.problems.append(outcome.problem)
         elif outcome.card is not None:
             cards.append(outcome.card)
+    recipients.notes = stream.notes
     return Prepared(
         stream.template,
         stream.profile,
@@ -317,15 +340,28 @@ def prepare(inputs: Inputs) -> Prepared:
         problems,
         stream.template_findings,
         findings,
+        stream.link_pattern,
     )
+
+
+def link_summary(prepared: Prepared) -> tuple[str, str]:
+    """The link pattern and one filled example, so staff see where the codes point before printing."""
+    pattern = prepared.link_pattern or prepared.template.link
+    example = prepared.cards[0].link if prepared.cards else ""
+    return pattern, example
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:
     """Everything ``greetcard check`` reports: template findings, then rows in list order."""
     rows = list(prepared.card_findings)
+    rows.extend(_note_finding(note) for note in prepared.recipients.notes)
     rows.extend(_problem_finding(problem) for problem in prepared.problems)
     rows.sort(key=lambda finding: finding.line)
     return [*prepared.template_findings, *rows]
+
+
+def _note_finding(note: RowProblem) -> Finding:
+    return Finding(WARNING, str(note.location), note.message, note.row_id, note.company, line=_line_of(note))
 
 
 def _problem_finding(problem: RowProblem) -> Finding:
@@ -344,6 +380,10 @@ class CheckResult:
     rows: int
     cards_ok: int
     refused: int
+    encoding: str = ""
+    delimiter: str = ""
+    link_pattern: str = ""
+    link_example: str = ""
 
 
 def check_inputs(inputs: Inputs) -> CheckResult:
@@ -351,6 +391,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
     stream = CardStream(inputs)
     rows: list[Finding] = []
     total = ok = refused = 0
+    example = ""
     for outcome in stream.rows():
         total += 1
         rows.extend(finding for finding in outcome.findings if finding.level != ERROR)
@@ -359,9 +400,21 @@ def check_inputs(inputs: Inputs) -> CheckResult:
             rows.append(_problem_finding(outcome.problem))
         else:
             ok += 1
+            example = example or (outcome.card.link if outcome.card else "")
+    rows.extend(_note_finding(note) for note in stream.notes)
     rows.sort(key=lambda finding: finding.line)
+    findings = [*stream.template_findings, *rows]
     return CheckResult(
-        stream.template, stream.profile, [*stream.template_findings, *rows], total, ok, refused
+        stream.template,
+        stream.profile,
+        findings,
+        total,
+        ok,
+        refused,
+        stream.encoding,
+        stream.delimiter,
+        stream.link_pattern,
+        example,
     )
 
 
@@ -417,6 +470,7 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         profile=stream.profile.name,
         warnings=[f.message for f in stream.template_findings if f.level == WARNING],
         selected=not options.selection.everything,
+        link_pattern=stream.link_pattern,
     )
     if options.strict:
         refused = [str(o.problem) for o in stream.rows() if o.problem is not None]
@@ -438,6 +492,7 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         folder = _usable_folder(options.out)
         report.out = folder
         _FolderRun(options, stream, report, folder, progress).run()
+    report.warnings += [str(note) for note in stream.notes]
     report.seconds = time.perf_counter() - started
     return report
 
@@ -659,6 +714,7 @@ class _FolderRun:
         self.changed = False
         self.stopped: str | None = None  # why writing stopped (disk full, read-only)
         self.failures = 0
+        self.skipped = 0  # cards not even tried once the folder took no more files
         self.done = 0
         self.total = stream.row_count
         self.executor: ProcessPoolExecutor | None = None
@@ -701,6 +757,7 @@ class _FolderRun:
         if outcome.problem is not None or recipient is None or card is None:
             return pending
         self.report.shrunk += sum(1 for f in outcome.findings if f.level == INFO)
+        self.report.link_example = self.report.link_example or card.link
         wanted = FileNamer.first_choice(recipient.id, recipient.company)
         pending.name = self.namer.name_for(recipient.id, recipient.company, self.ledger.is_free)
         if pending.name != wanted and not self.ledger.is_free(wanted):
@@ -717,6 +774,7 @@ class _FolderRun:
         if current is not None and current.fingerprint == pending.fingerprint:
             return pending  # the card in the folder was made from these very inputs
         if self.stopped:
+            self.skipped += 1
             return pending
         pending.drawn = self._draw(card)
         return pending
@@ -726,8 +784,11 @@ class _FolderRun:
         executor = self._executor()
         if executor is not None:
             return executor.submit(_draw_in_worker, card, keep_symbols)
+        drawn = _draw_to_temporary(self.stream.renderer, self.folder, card, keep_symbols)
+        if drawn.errno in _FOLDER_ERRNOS:
+            self.stopped = f"not written: the folder takes no more files ({drawn.error})"
         done: Future[_Drawn] = Future()
-        done.set_result(_draw_to_temporary(self.stream.renderer, self.folder, card, keep_symbols))
+        done.set_result(drawn)
         return done
 
     def _executor(self) -> ProcessPoolExecutor | None:
@@ -940,6 +1001,11 @@ class _FolderRun:
 
         Whatever happened, the manifest lists exactly the cards in the folder.
         """
+        if self.skipped:
+            self.report.not_written.append(
+                f"{self.skipped} more card{'s' if self.skipped != 1 else ''} {self.stopped} — "
+                "the manifest lists each; free some space and run again"
+            )
         self.ledger.close_journal()
         carried: list[Record] = []
         for name in self.ledger.recorded_names():

@@ -276,7 +276,7 @@ def _print_render_report(report: RenderReport, quiet: bool) -> None:
         if report.written_nothing:
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
-            read_as = report.encoding + (f", {report.delimiter!r}-separated" if report.delimiter else "")
+            read_as = _read_as(report.encoding, report.delimiter)
             changes = f"{report.rewritten} drawn, {report.unchanged} unchanged"
             if report.removed:
                 changes += f", {report.removed} old removed"
@@ -291,6 +291,7 @@ def _print_render_report(report: RenderReport, quiet: bool) -> None:
             if report.batch_file:
                 state = "written" if report.press_rewritten else "unchanged"
                 click.echo(f"press file: {report.batch_file} ({state})", err=True)
+            click.echo(_link_line(report.link_pattern, report.link_example), err=True)
 
 
 @main.command()
@@ -331,6 +332,9 @@ def check(
                     "recipients": str(inputs.recipients),
                     "template": str(result.template.file),
                     "profile": result.profile.name,
+                    "encoding": result.encoding,
+                    "delimiter": result.delimiter,
+                    "link": {"pattern": result.link_pattern, "example": result.link_example},
                     "rows": rows,
                     "cards_ok": result.cards_ok,
                     "counts": counts,
@@ -347,8 +351,21 @@ def check(
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
             f"(template {result.template.name}, profile {result.profile.name})"
         )
+        click.echo(f"list read as {_read_as(result.encoding, result.delimiter)}")
+        click.echo(_link_line(result.link_pattern, result.link_example))
     if counts["error"]:
         sys.exit(1)
+
+
+def _read_as(encoding: str, delimiter: str) -> str:
+    """``cp932, ','-separated``: how the list was read, so a wrong guess is visible."""
+    shown = {"\t": "tab", ";": "';'", ",": "','"}.get(delimiter, repr(delimiter))
+    return encoding + (f", {shown}-separated" if delimiter else "")
+
+
+def _link_line(pattern: str, example: str) -> str:
+    """Where the QR codes point: the pattern and one filled example."""
+    return f"link: {pattern}" + (f" (e.g. {example})" if example and example != pattern else "")
 
 
 def _print_findings(findings: list[Any]) -> None:

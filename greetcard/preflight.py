@@ -174,6 +174,20 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         recipient.line,
                     )
                 )
+            if fitted.broke_inside_word:
+                shown = " / ".join(line.text for line in fitted.lines)
+                findings.append(
+                    Finding(
+                        INFO,
+                        where,
+                        f"field '{field.name}': the Japanese text only fits by breaking between characters, "
+                        f"inside a word ({shown!r}) — widen the box, lower min_size_pt, or shorten the text",
+                        recipient.id,
+                        recipient.company,
+                        field.name,
+                        recipient.line,
+                    )
+                )
             for placed in place_lines(fitted):
                 ink = Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm)
                 if (

@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from .artwork import import_page, link_into
 from .cards import Card
 from .fonts import load_font
-from .layout import is_cjk
+from .layout import FittedText, is_cjk
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
 
@@ -59,6 +59,9 @@ def worst_cases(cards: Sequence[Card], limit: int = MAX_CARDS) -> list[ProofCase
     japanese = [card for card in cards if any(is_cjk(ch) for ch in card.recipient.company)]
     if japanese:
         pick(max(japanese, key=lambda c: sum(is_cjk(ch) for ch in c.recipient.company)), "densest Japanese")
+        worst = max(japanese, key=japanese_break_badness)
+        if japanese_break_badness(worst) > (0, 0):
+            pick(worst, f"worst Japanese break: {worst_japanese_break(worst)}")
     optional = [name for name in KNOWN_COLUMNS if name not in ("id", "company", "language")]
     if cards:
         pick(
@@ -70,6 +73,36 @@ def worst_cases(cards: Sequence[Card], limit: int = MAX_CARDS) -> list[ProofCase
             "most optional fields",
         )
     return [ProofCase(card, tuple(picked[card.recipient.id])) for card in order[:limit]]
+
+
+def japanese_break_badness(card: Card) -> tuple[int, int]:
+    """(breaks inside a word, lines) of a card's Japanese fields filled from the list: larger is worse."""
+    inside = lines = 0
+    for fitted in _japanese_list_fields(card):
+        inside += fitted.broke_inside_word
+        lines = max(lines, len(fitted.lines))
+    return inside, lines
+
+
+def worst_japanese_break(card: Card) -> str:
+    """The lines of the card's worst-broken Japanese field, joined by `` / ``."""
+    candidates = _japanese_list_fields(card)
+    if not candidates:
+        return ""
+    worst = max(candidates, key=lambda f: (f.broke_inside_word, len(f.lines)))
+    return " / ".join(line.text for line in worst.lines)
+
+
+def _japanese_list_fields(card: Card) -> list[FittedText]:
+    """The card's fields whose Japanese text comes from the list (not the template's fixed text)."""
+    language = card.recipient.language
+    found = []
+    for page in card.pages:
+        for fitted in page.fields:
+            source = fitted.field.text.get(language, fitted.field.text.get("default", ""))
+            if "{{" in source and any(is_cjk(char) for char in fitted.text):
+                found.append(fitted)
+    return found
 
 
 def _smallest_scale(card: Card) -> float:

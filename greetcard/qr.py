@@ -13,6 +13,7 @@ import urllib.parse
 from dataclasses import dataclass
 from functools import lru_cache
 
+import idna
 import qrcode
 import qrcode.constants
 from qrcode.exceptions import DataOverflowError
@@ -171,8 +172,9 @@ def check_link(link: str, what: str = "link") -> str:
     if link.isascii():
         return link
     try:
-        host = (parsed.hostname or "").encode("idna").decode("ascii")
-    except UnicodeError:
+        # IDNA 2008 with UTS #46 mapping, as browsers do: fußball.de stays fußball.de (not fussball.de).
+        host = idna.encode(parsed.hostname or "", uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         raise LinkError(f"{what} {link!r}: the host name is not a valid international domain name") from None
     netloc = host + (f":{parsed.port}" if parsed.port else "")
     keep = "/?&=#:;,+@!$'()*%~-._"
@@ -185,6 +187,16 @@ def check_link(link: str, what: str = "link") -> str:
             urllib.parse.quote(parsed.fragment, safe=keep),
         )
     )
+
+
+def readable_host(host: str) -> str:
+    """``xn--fuball-cta.de`` → ``fußball.de``: the host as people type it (ASCII hosts unchanged)."""
+    if "xn--" not in host.lower():
+        return host
+    try:
+        return str(idna.decode(host, uts46=True))
+    except (idna.IDNAError, UnicodeError):
+        return host
 
 
 @dataclass(frozen=True)
