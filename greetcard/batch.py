@@ -32,7 +32,9 @@ from .cards import Card, CardBuilder, RowRefused
 from .errors import GreetcardError, Location, OutputError, RecipientsError, TemplateError, located
 from .filling import unused_columns
 from .folder import (
+    JOURNAL_NAME,
     TEMP_PREFIX,
+    WRITTEN_LIST,
     Ledger,
     Record,
     clear_partial_files,
@@ -518,6 +520,9 @@ def _usable_folder(folder: Path) -> Path:
     manifest = folder / MANIFEST_NAME
     if manifest.is_symlink() or (manifest.exists() and not manifest.is_file()):
         raise OutputError(f"{manifest}: is not a file — remove it or choose another --out")
+    for name in (WRITTEN_LIST, JOURNAL_NAME):
+        if (folder / name).is_dir() and not (folder / name).is_symlink():
+            raise OutputError(f"{folder / name}: is a folder, not greetcard's bookkeeping — remove it")
     try:
         probe, _ = write_temporary(folder, b"")
         probe.unlink()
@@ -1019,6 +1024,10 @@ class _FolderRun:
                 if self.ledger.remove(name):
                     self.report.removed += 1
                     continue
+                self.report.not_written.append(
+                    f"{name}: the old card could not be removed — another program has it open; "
+                    "close it and run again"
+                )
             carried.append(current)
         carried.sort(key=lambda record: (record.kind != "card", record.name))
         assert self.manifest_lines is not None

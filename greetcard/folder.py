@@ -172,8 +172,12 @@ class Ledger:
         """Delete ``name`` if, and only if, it is a file greetcard wrote (its hash is recorded)."""
         if self.current(name) is None:
             return False
-        with contextlib.suppress(FileNotFoundError):
+        try:
             (self.folder / name).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False  # held open by another program (Windows): it stays, and is listed
         self.note_gone(name)
         return True
 

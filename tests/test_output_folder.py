@@ -273,22 +273,24 @@ def test_a_card_held_open_by_a_viewer_is_named_and_every_other_card_is_written(
     assert again.exit_code == ExitCode.OK and "1 drawn, 29 unchanged" in again.stderr
 
 
-def test_spawned_workers_write_the_same_bytes_as_one_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("start_method", ["spawn", "fork"])
+def test_worker_processes_write_the_same_bytes_as_one_process(tmp_path: Path, start_method: str) -> None:
+    """``spawn`` is what Windows (and macOS) use: workers get the job through the initializer."""
     inputs = Inputs(SAMPLE, bundled_template(), url="https://example.org/?r={id}")
     serial = render_batch(RenderOptions(inputs, tmp_path / "serial", jobs=1, batch_file="press.pdf"))
-    spawned = render_batch(
+    parallel = render_batch(
         RenderOptions(
             inputs,
-            tmp_path / "spawn",
+            tmp_path / start_method,
             jobs=2,
             batch_file="press.pdf",
-            start_method="spawn",
+            start_method=start_method,
             parallel_threshold=1,
         )
     )
-    assert serial.exit_code == spawned.exit_code == ExitCode.OK
-    assert spawned.rewritten == 30
-    assert folder_bytes(tmp_path / "serial") == folder_bytes(tmp_path / "spawn")
+    assert serial.exit_code == parallel.exit_code == ExitCode.OK
+    assert parallel.rewritten == 30
+    assert folder_bytes(tmp_path / "serial") == folder_bytes(tmp_path / start_method)
 
 
 # --- exit codes ------------------------------------------------------------------------------
