@@ -47,6 +47,7 @@ from .output import (
     FileNamer,
     ManifestEntry,
     manifest_bytes,
+    read_manifest_entries,
     replace_into,
     safe_stem,
     write_temporary,
@@ -56,6 +57,7 @@ from .qr import QrSymbol, remember_symbols
 from .recipients import Recipient, RecipientList, RecipientStream, RowProblem, open_recipients
 from .render import CardRenderer
 from .template import CardTemplate, PrintProfile, load_template
+from .tokens import TokenSigner, load_signer
 
 MANIFEST_NAME = "manifest.csv"
 #: Below this many cards a second process costs more than it saves.
@@ -89,6 +91,8 @@ class Inputs:
     profile: str = "print"
     bleed_mm: float | None = None
     crop_marks: bool | None = None
+    secret_file: Path | None = None  # for {token} links; else $GREETCARD_TOKEN_SECRET(_FILE)
+    campaign: str | None = None
 
     @property
     def template_folder(self) -> Path:
@@ -187,6 +191,11 @@ class RenderReport:
         return not self.refused and not self.not_written and not self.interrupted
 
     @property
+    def entries(self) -> list[ManifestEntry]:
+        """The manifest's rows, read back from the folder (a long run's rows are not kept in memory)."""
+        return read_manifest_entries(self.out / MANIFEST_NAME)
+
+    @property
     def exit_code(self) -> ExitCode:
         if self.interrupted:
             return ExitCode.INTERRUPTED
@@ -250,7 +259,12 @@ class CardStream:
         self.path = self.list.path
         self.encoding, self.delimiter = self.list.encoding, self.list.delimiter
         self.row_count = self.list.row_count
-        self.builder = CardBuilder(self.template, RecipientList(self.path, self.columns), inputs.url)
+        self.builder = CardBuilder(
+            self.template,
+            RecipientList(self.path, self.columns),
+            inputs.url,
+            link_tokens(inputs, self.template),
+        )
         self.link_pattern = inputs.url or self.template.link
         self.notes: list[RowProblem] = self.list.notes  # rows worth a look, found as the list is read
         self.template_findings = template_findings(self.template, self.profile, self.renderer.artworks)
@@ -351,6 +365,12 @@ def link_summary(prepared: Prepared) -> tuple[str, str]:
     pattern = prepared.link_pattern or prepared.template.link
     example = prepared.cards[0].link if prepared.cards else ""
     return pattern, example
+
+
+def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
+    """The token signer when the link uses {token} (the secret is read only then)."""
+    pattern = inputs.url if inputs.url is not None else template.link
+    return load_signer(inputs.secret_file, inputs.campaign) if "{token}" in (pattern or "") else None
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:
@@ -577,10 +597,21 @@ def inputs_fingerprint(stream: CardStream) -> str:
     return digest.hexdigest()
 
 
-def card_fingerprint(base: str, recipient: Recipient) -> str:
-    """A card's inputs: the batch's fingerprint and the row's values."""
-    values = json.dumps(sorted(recipient.values.items()), ensure_ascii=False)
-    return hashlib.sha256(f"{base}\0{values}".encode()).hexdigest()
+def card_fingerprint(base: str, card: Card, file_hashes: dict[Path, str]) -> str:
+    """A card's inputs: the batch's fingerprint, the row's values, its link (tokens depend on a
+    secret) and the content of the images its row names (files beside the list)."""
+    digest = hashlib.sha256(base.encode() + b"\0")
+    digest.update(json.dumps(sorted(card.recipient.values.items()), ensure_ascii=False).encode() + b"\0")
+    digest.update(card.link.encode() + b"\0")
+    for page in card.pages:
+        for image in page.images:
+            path = image.facts.path
+            if path not in file_hashes:
+                if len(file_hashes) > 10_000:
+                    file_hashes.clear()
+                file_hashes[path] = file_sha256(path) or "missing"
+            digest.update(f"{path}\0{file_hashes[path]}\0".encode())
+    return digest.hexdigest()
 
 
 # --- the press file ------------------------------------------------------------
@@ -705,6 +736,7 @@ class _FolderRun:
         clear_partial_files(folder)
         self.ledger = Ledger(folder, _is_bookkept_name)
         self.base_fingerprint = inputs_fingerprint(stream)
+        self.file_hashes: dict[Path, str] = {}
         self.namer = FileNamer()
         self.press: PressFile | None = None
         self.press_cards: list[Card] = []
@@ -769,7 +801,7 @@ class _FolderRun:
             self.report.renamed.append(
                 f"{pending.name}: {wanted} in the folder was not written by greetcard, so it is left alone"
             )
-        pending.fingerprint = card_fingerprint(self.base_fingerprint, recipient)
+        pending.fingerprint = card_fingerprint(self.base_fingerprint, card, self.file_hashes)
         if self.press_name:
             self.press_cards.append(card)
             self.press_digest.update(pending.fingerprint.encode() + b"\0")

@@ -200,3 +200,31 @@ def manifest_bytes(entries: Iterable[ManifestEntry], header: bool = True) -> byt
             ]
         )
     return (("\ufeff" if header else "") + buffer.getvalue()).encode("utf-8")
+
+
+def read_manifest_entries(path: Path) -> list[ManifestEntry]:
+    """The rows of a manifest greetcard wrote, formula guards undone (for what runs after render)."""
+
+    def plain(value: str) -> str:
+        return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return []
+    entries = []
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        line = row.get("line") or ""
+        entries.append(
+            ManifestEntry(
+                plain(row.get("id") or ""),
+                plain(row.get("company") or ""),
+                plain(row.get("file") or ""),
+                plain(row.get("link") or ""),
+                row.get("status") or "",
+                plain(row.get("message") or ""),
+                int(line) if line.isdigit() else None,
+                row.get("fingerprint") or "",
+            )
+        )
+    return entries
