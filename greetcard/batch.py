@@ -62,6 +62,8 @@ from .tokens import TokenSigner, load_signer
 MANIFEST_NAME = "manifest.csv"
 #: Below this many cards a second process costs more than it saves.
 PARALLEL_THRESHOLD = 64
+#: Notes about rows (e.g. the same recipient twice) shown in render's summary; check lists all.
+MAX_NOTES_SHOWN = 20
 #: Rows laid out ahead while the workers draw the previous ones.
 CHUNK_ROWS = 64
 #: Errors that no other file in the folder would escape either: stop writing.
@@ -398,7 +400,7 @@ class CheckResult:
 
     template: CardTemplate
     profile: PrintProfile
-    findings: list[Finding]
+    findings: list[Finding]  # empty when they were handed on one by one instead
     rows: int
     cards_ok: int
     refused: int
@@ -406,30 +408,49 @@ class CheckResult:
     delimiter: str = ""
     link_pattern: str = ""
     link_example: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
 
 
-def check_inputs(inputs: Inputs) -> CheckResult:
-    """Preflight every row without keeping the rows: memory grows with findings, not with the list."""
+def check_inputs(inputs: Inputs, on_finding: Callable[[Finding], None] | None = None) -> CheckResult:
+    """Preflight every row without keeping the rows.
+
+    Findings come in report order (template first, then rows by line).  With ``on_finding``
+    each is handed on as soon as it is known and none is kept, so memory does not grow with
+    the list even when every row has something to say.
+    """
     stream = CardStream(inputs)
-    rows: list[Finding] = []
+    kept: list[Finding] = []
+    counts = {ERROR: 0, WARNING: 0, INFO: 0}
+
+    def report(finding: Finding) -> None:
+        counts[finding.level] = counts.get(finding.level, 0) + 1
+        if on_finding is not None:
+            on_finding(finding)
+        else:
+            kept.append(finding)
+
+    for finding in stream.template_findings:
+        report(finding)
     total = ok = refused = 0
     example = ""
     for outcome in stream.rows():
         total += 1
-        rows.extend(finding for finding in outcome.findings if finding.level != ERROR)
+        for finding in outcome.findings:
+            if finding.level != ERROR:
+                report(finding)
+        for note in stream.notes:  # found while this row was read
+            report(_note_finding(note))
+        stream.notes.clear()
         if outcome.problem is not None:
             refused += 1
-            rows.append(_problem_finding(outcome.problem))
+            report(_problem_finding(outcome.problem))
         else:
             ok += 1
             example = example or (outcome.card.link if outcome.card else "")
-    rows.extend(_note_finding(note) for note in stream.notes)
-    rows.sort(key=lambda finding: finding.line)
-    findings = [*stream.template_findings, *rows]
     return CheckResult(
         stream.template,
         stream.profile,
-        findings,
+        kept,
         total,
         ok,
         refused,
@@ -437,6 +458,7 @@ def check_inputs(inputs: Inputs) -> CheckResult:
         stream.delimiter,
         stream.link_pattern,
         example,
+        counts,
     )
 
 
@@ -514,7 +536,10 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         folder = _usable_folder(options.out)
         report.out = folder
         _FolderRun(options, stream, report, folder, progress).run()
-    report.warnings += [str(note) for note in stream.notes]
+    report.warnings += [str(note) for note in stream.notes[:MAX_NOTES_SHOWN]]
+    if len(stream.notes) > MAX_NOTES_SHOWN:
+        more = len(stream.notes) - MAX_NOTES_SHOWN
+        report.warnings.append(f"… and {more} more such rows — 'greetcard check' lists every one")
     report.seconds = time.perf_counter() - started
     return report
 
@@ -746,7 +771,7 @@ class _FolderRun:
             self.press_name = self._press_name(self.press_name)
             self.namer.taken.add(self.press_name.casefold())
         self.present: set[str] = set()  # names this run vouches for (in the new bookkeeping)
-        self.records: list[Record] = []
+        self.record_lines: _LinesFile | None = None  # the new bookkeeping, one record per line
         self.manifest_lines: _LinesFile | None = None
         self.changed = False
         self.stopped: str | None = None  # why writing stopped (disk full, read-only)
@@ -761,6 +786,7 @@ class _FolderRun:
     def run(self) -> None:
         self.manifest_lines = _LinesFile(self.folder)
         self.manifest_lines.write(manifest_bytes([]))
+        self.record_lines = _LinesFile(self.folder)
         finished = False
         try:
             self._write_rows()
@@ -854,8 +880,7 @@ class _FolderRun:
             assert pending.entry is not None and self.manifest_lines is not None
             self.manifest_lines.write(manifest_bytes([pending.entry], header=False))
             if pending.record is not None:
-                self.records.append(pending.record)
-                self.present.add(pending.record.name)
+                self._book(pending.record)
             self.done += 1
             if self.progress:
                 self.progress(self.done, max(self.total or 0, self.done))
@@ -979,6 +1004,12 @@ class _FolderRun:
             with contextlib.suppress(OSError):  # held open (Windows): replaced at the end, or named then
                 (self.folder / MANIFEST_NAME).unlink(missing_ok=True)
 
+    def _book(self, record: Record) -> None:
+        """A file this run vouches for: into the new bookkeeping (streamed, as the manifest is)."""
+        assert self.record_lines is not None
+        self.record_lines.write((record.line() + "\n").encode("utf-8"))
+        self.present.add(record.name)
+
     # -- the press file --
 
     def _press_name(self, name: str) -> str:
@@ -1002,8 +1033,7 @@ class _FolderRun:
         fingerprint = self.press_digest.hexdigest()
         current = self.ledger.current(self.press_name)
         if current is not None and current.fingerprint == fingerprint:
-            self.records.append(current)
-            self.present.add(current.name)
+            self._book(current)
             self.report.batch_file = self.folder / self.press_name
             return
         try:
@@ -1023,11 +1053,9 @@ class _FolderRun:
         if failure is not None:
             self.report.not_written.append(failure)
             if current is not None:
-                self.records.append(current)
-                self.present.add(current.name)
+                self._book(current)
             return
-        self.records.append(record)
-        self.present.add(record.name)
+        self._book(record)
         self.report.batch_file = self.folder / self.press_name
         self.report.press_rewritten = True
 
@@ -1085,12 +1113,14 @@ class _FolderRun:
                     )
                 )
         manifest = self.manifest_lines.finish()
+        assert self.record_lines is not None
+        booked = self.record_lines.finish()
         if manifest is None:
             self.report.not_written.append(
                 f"{self.folder / MANIFEST_NAME}: could not be written (disk full?)"
             )
             return
-        records = [*self.records, *carried]
+        records = list(carried)
         manifest_record = Record("manifest", MANIFEST_NAME, hashlib.sha256(manifest).hexdigest(), "")
         try:
             if file_sha256(self.folder / MANIFEST_NAME) != manifest_record.sha256:
@@ -1112,5 +1142,6 @@ class _FolderRun:
                 f"{self.folder / MANIFEST_NAME}: could not be written ({err.strerror or err})"
             )
         self.ledger.close_journal()
-        with contextlib.suppress(OSError):  # the journal still proves every file written
-            commit_bookkeeping(self.folder, records)
+        if booked is not None:
+            with contextlib.suppress(OSError):  # the journal still proves every file written
+                commit_bookkeeping(self.folder, booked, records)

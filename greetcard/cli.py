@@ -392,36 +392,33 @@ def check(
     """
     from .batch import check_inputs
 
+    printer = _JsonFindings() if as_json else _FindingPrinter()
     try:
-        result = check_inputs(inputs)
+        result = check_inputs(inputs, on_finding=printer)
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
-    findings = result.findings
-    counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
+    counts = result.counts
     rows = result.rows
     if as_json:
         import json
 
-        click.echo(
-            json.dumps(
-                {
-                    "recipients": str(inputs.recipients),
-                    "template": str(result.template.file),
-                    "profile": result.profile.name,
-                    "encoding": result.encoding,
-                    "delimiter": result.delimiter,
-                    "link": {"pattern": result.link_pattern, "example": result.link_example},
-                    "rows": rows,
-                    "cards_ok": result.cards_ok,
-                    "counts": counts,
-                    "findings": [finding.as_dict() for finding in findings],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        head = {
+            "recipients": str(inputs.recipients),
+            "template": str(result.template.file),
+            "profile": result.profile.name,
+            "encoding": result.encoding,
+            "delimiter": result.delimiter,
+            "link": {"pattern": result.link_pattern, "example": result.link_example},
+            "rows": rows,
+            "cards_ok": result.cards_ok,
+            "counts": counts,
+        }
+        body = json.dumps(head, ensure_ascii=False, indent=2)
+        # The findings were kept as JSON text, one line each (a long list's findings are never objects).
+        click.echo(body[:-2] + ',\n  "findings": [' + printer.joined() + "]\n}")
     else:
-        _print_findings(findings)
+        if not printer.shown:
+            click.echo("No findings: every card fits, scans and stays in the safe zone.")
         click.echo(
             f"{rows} rows: {result.cards_ok} cards ok, {result.refused} refused; "
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
@@ -431,6 +428,42 @@ def check(
         click.echo(_link_line(result.link_pattern, result.link_example))
     if counts["error"]:
         sys.exit(1)
+
+
+class _FindingPrinter:
+    """Prints each finding as soon as it is known (a long list's findings are never all held)."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+        self.where_width = 0
+
+    def __call__(self, finding: Any) -> None:
+        self.shown += 1
+        self.where_width = min(max(self.where_width, len(finding.where)), 40)
+        colours = {"error": "red", "warning": "yellow", "info": "blue"}
+        level = click.style(f"{finding.level:<7}", fg=colours[finding.level])
+        row = f"{finding.row_id} " if finding.row_id else ""
+        click.echo(f"{level} {finding.where:<{self.where_width}}  {_visible(row + finding.message)}")
+
+    def joined(self) -> str:
+        return ""
+
+
+class _JsonFindings(_FindingPrinter):
+    """Keeps each finding as compact JSON text for ``check --json``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def __call__(self, finding: Any) -> None:
+        import json
+
+        self.shown += 1
+        self.parts.append(json.dumps(finding.as_dict(), ensure_ascii=False))
+
+    def joined(self) -> str:
+        return ("\n    " + ",\n    ".join(self.parts) + "\n  ") if self.parts else ""
 
 
 def _read_as(encoding: str, delimiter: str) -> str:

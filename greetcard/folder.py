@@ -206,12 +206,13 @@ def _open_journal(path: Path) -> int:
     return os.open(path, flags, 0o644)
 
 
-def commit_bookkeeping(folder: Path, records: Iterable[Record]) -> None:
-    """Write the finished run's records as ``.greetcard-written`` and drop the journal."""
+def commit_bookkeeping(folder: Path, booked: bytes, records: Iterable[Record]) -> None:
+    """Write the finished run's records (``booked`` lines, then ``records``) as ``.greetcard-written``
+    and drop the journal."""
     from .output import write_atomically
 
-    lines = [_FORMAT_LINE, *(record.line() for record in records)]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
+    more = "".join(record.line() + "\n" for record in records)
+    data = (_FORMAT_LINE + "\n").encode("utf-8") + booked + more.encode("utf-8")
     path = folder / WRITTEN_LIST
     if path.is_symlink() or file_sha256(path) != hashlib.sha256(data).hexdigest():
         write_atomically(folder, WRITTEN_LIST, data)  # replaces a link, never follows it
