@@ -269,7 +269,9 @@ class CardStream:
         )
         self.link_pattern = inputs.url or self.template.link
         self.notes: list[RowProblem] = self.list.notes  # rows worth a look, found as the list is read
-        self.template_findings = template_findings(self.template, self.profile, self.renderer.artworks)
+        self.template_findings = template_findings(
+            self.template, self.profile, self.renderer.artworks, self.renderer.artwork_variants
+        )
         self.template_findings += self._unused_column_notes()
 
     def _unused_column_notes(self) -> list[Finding]:
