@@ -67,7 +67,8 @@ MAX_NOTES_SHOWN = 20
 #: Rows laid out ahead while the workers draw the previous ones.
 CHUNK_ROWS = 64
 #: Errors that no other file in the folder would escape either: stop writing.
-_FOLDER_ERRNOS = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_FOLDER_ERRNOS = {errno.EROFS, *_FULL_ERRNOS}
 
 
 class ExitCode(IntEnum):
@@ -574,8 +575,13 @@ def _usable_folder(folder: Path) -> Path:
         probe, _ = write_temporary(folder, b"")
         probe.unlink()
     except OSError as err:
+        advice = (
+            "free some disk space, or choose another --out"
+            if err.errno in _FULL_ERRNOS
+            else ("choose another --out")
+        )
         raise OutputError(
-            f"{folder}: cannot write into this folder ({err.strerror or err}) — choose another --out"
+            f"{folder}: cannot write into this folder ({err.strerror or err}) — {advice}"
         ) from None
     if manifest.exists():
         ledger = Ledger(folder, _is_bookkept_name)
@@ -984,6 +990,7 @@ class _FolderRun:
         try:
             self.ledger.note_written(record)
             replace_into(temporary, self.folder, record.name)
+            self.ledger.note_in_place(record)
         except PermissionError:
             temporary.unlink(missing_ok=True)
             self.ledger.forget(record.name)
@@ -1131,6 +1138,7 @@ class _FolderRun:
                 self.ledger.note_written(manifest_record)
                 self.ledger.close_journal()
                 replace_into(temporary, self.folder, MANIFEST_NAME)
+                self.ledger.note_in_place(manifest_record)
             records.append(manifest_record)
         except PermissionError:
             self.report.not_written.append(

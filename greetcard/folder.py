@@ -159,6 +159,10 @@ class Ledger:
             self._journal = _open_journal(self.folder / JOURNAL_NAME)
         os.write(self._journal, (record.line() + "\n").encode("utf-8"))
         self.known.setdefault(record.name, []).append(record)
+        self._state.pop(record.name, None)  # not in place yet: see note_in_place
+
+    def note_in_place(self, record: Record) -> None:
+        """The file was renamed into place: it is greetcard's, with this record."""
         self._state[record.name] = record
 
     def forget(self, name: str) -> None:
@@ -257,6 +261,11 @@ def folder_lock(folder: Path) -> Iterator[None]:
         if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise OutputError(
                 f"{folder}: cannot write into this folder ({err.strerror}) — choose another --out"
+            ) from None
+        if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            raise OutputError(
+                f"{folder}: cannot write into this folder ({err.strerror}) — free some disk space, "
+                "or choose another --out"
             ) from None
         raise OutputError(f"{folder}: cannot use this output folder ({err.strerror or err})") from None
     try:
