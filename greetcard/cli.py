@@ -790,7 +790,7 @@ def template_group() -> None:
     "--from",
     "source",
     metavar="TEMPLATE",
-    help="A bundled template (nengajo, lang) or a template folder to start from. Default: nengajo.",
+    help="A bundled template (nengajo, lang, tategaki) or a template folder to start from. Default: nengajo.",
 )
 def template_new(folder: Path, source: str | None) -> None:
     """Create a new template folder, ready to edit.
