@@ -236,10 +236,10 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     """Render each area of one PDF page and decode the QR codes in it; read the caption text.
 
     First from the document with its form XObjects (the artwork) emptied, which pdfium loads
-    without parsing the artwork; when an area has no opaque plate, or a form is painted after
-    the plate (it could cover the code), the page is read again from the document as it is.
+    without parsing the artwork; when an area has no opaque plate, or a form painted after the
+    plate overlaps it (it could cover the code), the page is read again from the document as it is.
     """
-    if not job.whole_page and len(job.areas) == 1 and _forms_cost_most(job):
+    if not job.whole_page and _forms_cost_most(job):
         document = _open_document(job.path, bare=True)
         if document is not None:
             found = _read_areas(job, dpi, document, bare=True)
@@ -384,6 +384,10 @@ def close_documents() -> None:
 _FILTER_ENTRY = re.compile(rb"/(?:Filter|DecodeParms)\s*(?:\[[^\]]*\]|<<[^>]*>>|/[^\s/\[<>]+)")
 
 
+_NUMBER = rb"\s*(-?[\d.]+)"
+_BBOX_ENTRY = re.compile(rb"/BBox\s*\[" + _NUMBER * 4 + rb"\s*\]")
+
+
 def without_forms(data: bytes) -> bytes | None:
     """The PDF with every form XObject's content replaced by spaces; None when it has no form.
 
@@ -416,7 +420,16 @@ def without_forms(data: bytes) -> bytes | None:
             edited = bytearray(data)
         for entry in _FILTER_ENTRY.finditer(data, header, stream):
             edited[entry.start() : entry.end()] = b" " * (entry.end() - entry.start())
-        edited[start:end] = b" " * (end - start)
+        # The emptied form fills its box, so it keeps its bounds: a form painted after a code's
+        # plate can be told apart from one that covers it (that page is then read as it is).
+        box = _BBOX_ENTRY.search(data, header, stream)
+        outline = b""
+        if box is not None:
+            x0, y0, x1, y1 = box.group(1, 2, 3, 4)
+            outline = b"%s %s m %s %s l %s %s l %s %s l h f" % (x0, y0, x1, y0, x1, y1, x0, y1)
+        if len(outline) > end - start:
+            outline = b""
+        edited[start:end] = outline + b" " * (end - start - len(outline))
     return bytes(edited) if edited is not None else None
 
 
@@ -428,7 +441,7 @@ def _hide_what_the_plate_covers(
     Within the plate's bounds those objects cannot show, so the rendering of that rectangle is
     unchanged.  The plate is the last opaque, filled, four-sided path on the page that covers the
     QR box (the area without its margin).  None when there is no such plate: render everything.
-    The flag says whether a form is painted after the plate (it may cover the code).
+    The flag says whether a form painted after the plate overlaps it (it may cover the code).
     """
     import ctypes
 
@@ -459,11 +472,22 @@ def _hide_what_the_plate_covers(
             plate_index, plate_bounds = index, (left, bottom, right, top)
     if plate_index is None or plate_bounds is None:
         return None
-    form_after = any(item.type == pdfium_c.FPDF_PAGEOBJ_FORM for item in objects[plate_index + 1 :])
+    form_after = any(
+        item.type == pdfium_c.FPDF_PAGEOBJ_FORM and _may_cover(item.get_bounds(), plate_bounds)
+        for item in objects[plate_index + 1 :]
+    )
     for page_object in objects[:plate_index]:
         page.remove_obj(page_object)
         page_object.close()
     return plate_bounds, form_after
+
+
+def _may_cover(bounds: tuple[float, float, float, float], plate: tuple[float, float, float, float]) -> bool:
+    """Whether an object's bounds overlap the plate's; a form without an extent may cover anything."""
+    left, bottom, right, top = bounds
+    if right - left <= 0 or top - bottom <= 0:
+        return True
+    return left < plate[2] and right > plate[0] and bottom < plate[3] and top > plate[1]
 
 
 _JOBS: Sequence[PageJob] = ()

@@ -182,15 +182,19 @@ def test_artwork_forms_are_emptied_in_place_for_reading(rendered: Path) -> None:
     original = (rendered / "press.pdf").read_bytes()
     bare = without_forms(original)
     assert bare is not None and len(bare) == len(original)
-    for data, drawn in ((original, True), (bare, False)):
+    seen = []
+    for data in (original, bare):
         document = pdfium.PdfDocument(data)
         try:
             (artwork,) = [
                 o for o in document[0].get_objects(max_depth=0) if o.type == pdfium_c.FPDF_PAGEOBJ_FORM
             ]
-            assert (pdfium_c.FPDFFormObj_CountObjects(artwork.raw) > 0) is drawn
+            seen.append((pdfium_c.FPDFFormObj_CountObjects(artwork.raw), artwork.get_bounds()))
         finally:
             document.close()
+    (drawn, drawn_bounds), (emptied, emptied_bounds) = seen
+    assert drawn > 1 and emptied == 1  # the artwork's objects, then only the box that keeps its bounds
+    assert emptied_bounds == pytest.approx(drawn_bounds, abs=40)  # the box holds the artwork
     assert without_forms(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n") is None
 
 
