@@ -31,6 +31,7 @@ from reportlab.pdfbase.pdfdoc import PDFObject, PDFObjectReference, xObjectName
 
 from . import colour
 from .errors import TemplateError
+from .rl_hooks import stored_bytes
 
 PT_PER_MM = 72 / 25.4
 #: Size mismatch tolerated between artwork and card trim (export rounding).
@@ -395,7 +396,7 @@ def _serialise_page_as_form(
             out.append(_pdf_bytes(value))
 
     def write_stream(stream: StreamObject, out: Chunks) -> None:
-        data = stream._data  # the stored (still encoded) bytes: copied, never re-encoded
+        data = stored_bytes(stream)  # the stored (still encoded) bytes: copied, never re-encoded
         dictionary = DictionaryObject({k: v for k, v in stream.items() if k != "/Length"})
         if "/Filter" not in dictionary:
             data = zlib.compress(data, 6)

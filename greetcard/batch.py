@@ -134,7 +134,7 @@ def prepare(inputs: Inputs) -> Prepared:
     """Read everything, lay out and preflight every card; raise only for whole-input problems."""
     template = load_template(inputs.template_folder)
     profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-    renderer = CardRenderer(template, profile)
+    renderer = CardRenderer(template, profile, inputs.url)
     recipients = read_recipients(
         inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
     )

@@ -25,6 +25,7 @@ from reportlab.pdfbase.pdfdoc import (
 )
 
 from . import colour
+from .rl_hooks import add_to_catalog, document_of, time_stamp
 
 PDFX_VERSION = "PDF/X-4"
 
@@ -46,7 +47,7 @@ def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
     ``fingerprint`` identifies the content: it becomes the XMP DocumentID, so two
     different cards never share one, while identical input still gives identical bytes.
     """
-    document = canvas._doc
+    document = document_of(canvas)
     info = _PdfxInfo()
     info.__dict__.update(document.info.__dict__)
     info.trapped = "False"
@@ -67,11 +68,8 @@ def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
             "DestOutputProfile": document.Reference(profile),
         }
     )
-    catalog = document.Catalog
-    catalog.OutputIntents = PDFArray([intent])
-    if "OutputIntents" not in catalog.__NoDefault__:
-        catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
-    catalog.Metadata = document.Reference(
+    add_to_catalog(document, "OutputIntents", PDFArray([intent]))
+    document.Catalog.Metadata = document.Reference(
         _MetadataStream(_xmp(title, info, document, fingerprint).encode("utf-8"))
     )
 
@@ -96,8 +94,8 @@ class _MetadataStream(PDFObject):  # type: ignore[misc]
 
 
 def _xmp(title: str, info: Any, document: Any, fingerprint: str) -> str:
-    year, month, day, hour, minute, second = document._timeStamp.YMDhms
-    offset = f"{document._timeStamp.dhh:+03d}:{document._timeStamp.dmm:02d}"
+    (year, month, day, hour, minute, second), offset_hours, offset_minutes = time_stamp(document)
+    offset = f"{offset_hours:+03d}:{offset_minutes:02d}"
     stamp = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">

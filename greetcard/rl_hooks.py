@@ -1,0 +1,199 @@
+"""Every use of reportlab's and pypdf's private internals, in one place.
+
+greetcard needs a few things the public APIs do not offer: the canvas's
+document (for PDF/X objects and linked artwork), a content-derived /ID, the
+document's time stamp (for XMP), extra catalog keys, subset tags derived from
+the subset, cached font subsets, and a pypdf stream's stored bytes.  Each hook
+is small, has its own test (tests/test_rl_hooks.py) and is covered by the
+version pins in pyproject.toml: when a new reportlab or pypdf changes one of
+these internals, the tests here fail first and name the hook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from reportlab.pdfbase import pdfdoc, ttfonts
+from reportlab.pdfbase.ttfonts import TTFont
+
+# --- canvas and document -------------------------------------------------------
+
+
+def document_of(canvas: Any) -> Any:
+    """The ``PDFDocument`` behind a canvas (``canvas._doc``)."""
+    return canvas._doc
+
+
+def sign(canvas: Any, fingerprint: str) -> None:
+    """Make the file's /ID follow ``fingerprint`` (invariant mode gives every file the same /ID)."""
+    canvas._doc.updateSignature(fingerprint)
+
+
+def time_stamp(document: Any) -> tuple[tuple[int, int, int, int, int, int], int, int]:
+    """The document's creation time as (Y, M, D, h, m, s), UTC offset hours and minutes."""
+    stamp = document._timeStamp
+    return tuple(stamp.YMDhms), int(stamp.dhh), int(stamp.dmm)
+
+
+def add_to_catalog(document: Any, key: str, value: Any) -> None:
+    """Set a catalog entry that reportlab's catalog does not know (it writes only listed keys)."""
+    catalog = document.Catalog
+    setattr(catalog, key, value)
+    if key not in catalog.__NoDefault__:
+        catalog.__NoDefault__ = [*catalog.__NoDefault__, key]
+
+
+# --- pypdf ---------------------------------------------------------------------
+
+
+def stored_bytes(stream: Any) -> bytes:
+    """A pypdf stream's bytes as stored in the file (still encoded), to copy without re-encoding."""
+    data: bytes = stream._data
+    return data
+
+
+# --- TrueType subsets ----------------------------------------------------------
+
+
+def subset_tag(face_name: bytes, codepoints: tuple[int, ...]) -> bytes:
+    """Six capital letters from the font and the characters of a subset (PDF 32000 9.6.4)."""
+    digest = hashlib.sha256(face_name + b"|" + ",".join(map(str, codepoints)).encode()).digest()
+    return bytes(65 + byte % 26 for byte in digest[:6])
+
+
+class _Formatted(pdfdoc.PDFObject):  # type: ignore[misc]
+    """A PDF object already written out: its bytes go into every document unchanged."""
+
+    def __init__(self, data: bytes, reference_only: bool) -> None:
+        self.data = data
+        if reference_only:
+            self.__RefOnly__ = 1
+
+    def format(self, document: Any) -> bytes:
+        return self.data
+
+
+@dataclass(frozen=True)
+class _SubsetObjects:
+    """A font subset's objects that do not refer to other objects, written once per process."""
+
+    base_font: str
+    widths: bytes
+    to_unicode: bytes
+    font_file: bytes
+
+
+#: Subsets kept as bytes: the few shared ones repeat on every card, names rarely do.
+_SUBSET_CACHE_LIMIT = 64
+
+
+@lru_cache(maxsize=_SUBSET_CACHE_LIMIT)
+def _subset_objects(face: Any, subset: tuple[int, ...], compressed: bool) -> _SubsetObjects:
+    """reportlab's own objects for a subset, formatted once: a repeated subset costs nothing."""
+    base_font = b"".join((subset_tag(bytes(face.name), subset), b"+", face.name, face.subfontNameX)).decode(
+        "pdfdoc"
+    )
+    offline = pdfdoc.DummyDoc()
+    widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
+    cmap = pdfdoc.PDFStream()
+    cmap.content = ttfonts.makeToUnicodeCMap(base_font, list(subset))
+    font_file = pdfdoc.PDFStream()
+    font_file.content = face.makeSubset(list(subset))
+    font_file.dictionary["Length1"] = len(font_file.content)
+    if compressed:
+        cmap.filters = [pdfdoc.PDFZCompress]
+        font_file.filters = [pdfdoc.PDFZCompress]
+    return _SubsetObjects(
+        base_font,
+        bytes(widths.format(offline)),
+        bytes(cmap.format(offline)),
+        bytes(font_file.format(offline)),
+    )
+
+
+class SubsetCachingTTFont(TTFont):  # type: ignore[misc]
+    """A TTFont whose subsets are tagged by their characters and written once per process.
+
+    reportlab tags the subsets of every file AAAAAA+, AAAAAB+, …; when a shop merges
+    single cards, different subsets then share one name and a RIP may mix their glyphs
+    (garbled names).  Here equal tags mean equal subsets.  And reportlab builds,
+    compresses and formats each subset anew for every document; here a subset seen
+    before (the text every card shares) is copied as bytes.
+    """
+
+    def addObjects(self, doc: Any) -> None:
+        # reportlab's TTFont.addObjects, with the per-subset work cached.
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = TTFont.State(self._asciiReadable, self)
+        state.frozen = 1
+        basic_fonts = doc.idToObject["BasicFonts"].dict
+        face = self.face
+        for number, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(number, doc)[1:]
+            parts = _subset_objects(face, tuple(subset), bool(doc.compression))
+            font = pdfdoc.PDFTrueTypeFont()
+            font.Name = internal_name
+            font.BaseFont = parts.base_font
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            # Fresh wrappers: reportlab marks every object it registers with its name in one document.
+            font.Widths = _Formatted(parts.widths, reference_only=False)
+            font.ToUnicode = doc.Reference(
+                _Formatted(parts.to_unicode, reference_only=True), "toUnicodeCMap:" + parts.base_font
+            )
+            font_file = doc.Reference(
+                _Formatted(parts.font_file, reference_only=True),
+                f"fontFile:{face.filename}({parts.base_font})",
+            )
+            font.FontDescriptor = doc.Reference(
+                pdfdoc.PDFDictionary(
+                    {
+                        "Type": "/FontDescriptor",
+                        "Ascent": face.ascent,
+                        "CapHeight": face.capHeight,
+                        "Descent": face.descent,
+                        "Flags": (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC,
+                        "FontBBox": pdfdoc.PDFArray(face.bbox),
+                        "FontName": pdfdoc.PDFName(parts.base_font),
+                        "ItalicAngle": face.italicAngle,
+                        "StemV": face.stemV,
+                        "FontFile2": font_file,
+                        "MissingWidth": face.defaultWidth,
+                    }
+                ),
+                "fontDescriptor:" + parts.base_font,
+            )
+            doc.Reference(font, internal_name)
+            basic_fonts[internal_name] = font
+        del self.state[doc]
+
+    def twin(self, name: str) -> SubsetCachingTTFont:
+        """A second font over the same parsed file, with subsets of its own."""
+        from weakref import WeakKeyDictionary
+
+        twin: SubsetCachingTTFont = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.fontName = name
+        twin.state = WeakKeyDictionary()
+        return twin
+
+
+def cache_font_tables(font: TTFont) -> None:
+    """reportlab slices every table out of the font file again for each subset it writes
+    (the glyf table of a Japanese font is megabytes); the tables never change, so keep them."""
+    face = font.face
+    face.get_table = lru_cache(maxsize=None)(face.get_table)
+
+
+def seed_subset(font: TTFont, document: Any, text: str) -> None:
+    """Give ``text``'s characters their codes in ``document`` now, in this order.
+
+    A font seeded with the same text in every document gets the same subset in
+    every document, so its objects are written once (see SubsetCachingTTFont).
+    """
+    font.splitString(text, document)
