@@ -69,6 +69,8 @@ class RenderOptions:
     batch_file: str | None = None
     impose_sheet: str | None = None
     jobs: int = 0  # 0: one per CPU core
+    impose_gutter_mm: float | None = None  # None: the profile's (a shop's) value
+    impose_margin_mm: float | None = None
 
     @property
     def press_file(self) -> str | None:
@@ -92,6 +94,7 @@ class RenderReport:
     written_nothing: bool = False
     warnings: list[str] = field(default_factory=list)
     shrunk: int = 0
+    imposition: str = ""  # cards per sheet and sheets, when imposed
 
     @property
     def written(self) -> int:
@@ -240,14 +243,13 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         report.seconds = time.perf_counter() - started
         return report
     if options.impose_sheet:
-        from .impose import plan_sheet
+        from .impose import sheet_plan_for
 
         # Fail before writing anything, not after every card is on disk.
-        plan_sheet(
-            options.impose_sheet,
-            (prepared.template.width_mm, prepared.template.height_mm),
-            prepared.profile.bleed_mm,
+        plan = sheet_plan_for(
+            prepared.renderer, options.impose_sheet, options.impose_gutter_mm, options.impose_margin_mm
         )
+        report.imposition = plan.summary(len(prepared.cards), len(prepared.template.pages))
     with output_folder_lock(options.out):
         return _write_batch(options, prepared, report, started, progress)
 
@@ -268,7 +270,13 @@ def _write_batch(
     press = None
     if options.press_file and prepared.cards:
         title = f"{prepared.template.name} — {len(prepared.cards)} cards"
-        press = PressFile(options.press_file, title, options.impose_sheet)
+        press = PressFile(
+            options.press_file,
+            title,
+            options.impose_sheet,
+            options.impose_gutter_mm,
+            options.impose_margin_mm,
+        )
     # Recorded before writing, so even an interrupted run is cleared by the next one.
     record_written(folder, [*names, *([press.name] if press else [])])
     failures = _write_cards(prepared.renderer, prepared.cards, names, folder, options.jobs, progress, press)
@@ -332,12 +340,14 @@ class PressFile:
     name: str
     title: str
     sheet: str | None = None
+    gutter_mm: float | None = None
+    margin_mm: float | None = None
 
     def render(self, renderer: CardRenderer, cards: Sequence[Card]) -> bytes:
         if self.sheet:
             from .impose import impose
 
-            return impose(renderer, cards, self.sheet, self.title)
+            return impose(renderer, cards, self.sheet, self.title, self.gutter_mm, self.margin_mm)
         return renderer.render(cards, title=self.title)
 
 

@@ -160,6 +160,20 @@ def main() -> None:
     type=click.Choice(["A4", "SRA4", "A3", "SRA3", "A3+"], case_sensitive=False),
     help="Arrange the press file n-up on press sheets with crop marks (implies --batch).",
 )
+@click.option(
+    "--gutter",
+    "impose_gutter_mm",
+    type=click.FloatRange(0, 100),
+    metavar="MM",
+    help="With --impose: space between neighbouring cards' bleeds (default: the profile's, else 0).",
+)
+@click.option(
+    "--sheet-margin",
+    "impose_margin_mm",
+    type=click.FloatRange(4, 100),
+    metavar="MM",
+    help="With --impose: sheet edge to the cards, room for crop marks (default: the profile's, else 5).",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any row is refused.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
@@ -170,6 +184,8 @@ def render(
     out: Path,
     batch_file: str | None,
     impose_sheet: str | None,
+    impose_gutter_mm: float | None,
+    impose_margin_mm: float | None,
     strict: bool,
     jobs: int,
     quiet: bool,
@@ -197,6 +213,8 @@ def render(
         batch_file=batch_file,
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
+        impose_gutter_mm=impose_gutter_mm,
+        impose_margin_mm=impose_margin_mm,
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
@@ -231,6 +249,8 @@ def render(
             )
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
+            if report.imposition:
+                click.echo(report.imposition, err=True)
     if not report.ok:
         sys.exit(1)
 

@@ -339,6 +339,20 @@ def draw_crop_marks(
 ) -> None:
     """Marks at the four trim corners, starting ``start_pt`` outside the trim (beyond the bleed)."""
     left, bottom, right, top = trim_box
+    lines = []
+    for x, y, dx, dy in (
+        (left, bottom, -1, -1),
+        (right, bottom, 1, -1),
+        (left, top, -1, 1),
+        (right, top, 1, 1),
+    ):
+        lines.append((x + dx * start_pt, y, x + dx * (start_pt + length_pt), y))
+        lines.append((x, y + dy * start_pt, x, y + dy * (start_pt + length_pt)))
+    stroke_marks(canvas, lines, profile)
+
+
+def stroke_marks(canvas: Canvas, lines: Sequence[tuple[float, ...]], profile: PrintProfile) -> None:
+    """Hairlines (x0, y0, x1, y1 in points) in the profile's mark ink: registration or 100 % K."""
     canvas.saveState()
     canvas.setLineWidth(MARK_WIDTH_PT)
     if profile.color_model == "cmyk":
@@ -346,14 +360,8 @@ def draw_crop_marks(
         canvas.setStrokeColorCMYK(*ink)
     else:
         canvas.setStrokeColorRGB(0, 0, 0)
-    for x, y, dx, dy in (
-        (left, bottom, -1, -1),
-        (right, bottom, 1, -1),
-        (left, top, -1, 1),
-        (right, top, 1, 1),
-    ):
-        canvas.line(x + dx * start_pt, y, x + dx * (start_pt + length_pt), y)
-        canvas.line(x, y + dy * start_pt, x, y + dy * (start_pt + length_pt))
+    for x0, y0, x1, y1 in lines:
+        canvas.line(x0, y0, x1, y1)
     canvas.restoreState()
 
 
