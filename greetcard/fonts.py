@@ -63,7 +63,7 @@ def load_font(path: Path, key: str = "") -> FontFace:
             "that allows embedding"
         ) from None
     pdfmetrics.registerFont(font)
-    pdfmetrics.registerFont(font.twin(registered_name + "-shared"))
+    font.register_twin(registered_name + "-shared")
     cache_font_tables(font)
     face = font.face
     return FontFace(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from reportlab.pdfbase import pdfdoc, ttfonts
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 # --- canvas and document -------------------------------------------------------
@@ -172,14 +172,19 @@ class SubsetCachingTTFont(TTFont):  # type: ignore[misc]
             basic_fonts[internal_name] = font
         del self.state[doc]
 
-    def twin(self, name: str) -> SubsetCachingTTFont:
-        """A second font over the same parsed file, with subsets of its own."""
+    def register_twin(self, name: str) -> SubsetCachingTTFont:
+        """Register a second font over the same parsed file, with subsets of its own.
+
+        ``pdfmetrics.registerFont`` would map a second name of a face to the first
+        font (one subset state for both), so the twin goes into its table directly.
+        """
         from weakref import WeakKeyDictionary
 
         twin: SubsetCachingTTFont = object.__new__(type(self))
         twin.__dict__.update(self.__dict__)
         twin.fontName = name
         twin.state = WeakKeyDictionary()
+        pdfmetrics._fonts[name] = twin
         return twin
 
 
