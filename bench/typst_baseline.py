@@ -31,7 +31,6 @@ def typst_available() -> str | None:
 def card_documents(list_path: Path, template: Path, url: str, limit: int | None = None) -> list[str]:
     """Each card of the list as the JSON that bench/card.typ reads, laid out by greetcard."""
     from greetcard.batch import Inputs, prepare
-    from greetcard.render import PT_PER_MM
     from greetcard.template import Color
 
     prepared = prepare(Inputs(recipients=list_path, template=template, url=url))
@@ -49,6 +48,7 @@ def card_documents(list_path: Path, template: Path, url: str, limit: int | None 
                     "size": fitted.size_pt,
                     "leading": field.leading,
                     "fonts": [_family(prepared, name) for name in field.fonts],
+                    "weight": "bold" if "bold" in field.fonts[0].lower() else "regular",
                     "align": {"left": "left", "center": "center", "right": "right"}[field.align],
                     "valign": {"top": "top", "middle": "horizon", "bottom": "bottom"}[field.valign],
                     "color": list(_cmyk(field.color, Color)),
@@ -80,7 +80,6 @@ def card_documents(list_path: Path, template: Path, url: str, limit: int | None 
                 ensure_ascii=False,
             )
         )
-    del PT_PER_MM
     return documents
 
 

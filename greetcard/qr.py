@@ -47,7 +47,7 @@ class QrSymbol:
 
     def dark_runs(self) -> list[tuple[int, int, int]]:
         """Horizontal runs of dark modules as (row, first column, length): fewer path segments."""
-        runs = []
+        runs: list[tuple[int, int, int]] = []
         for row_index, row in enumerate(self.modules):
             line = "".join(["1" if dark else "0" for dark in row])
             runs.extend((row_index, run.start(), run.end() - run.start()) for run in _DARK_RUN.finditer(line))

@@ -15,6 +15,7 @@ matrix are identical; tests compare the two over many links.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
@@ -37,8 +38,8 @@ class _VersionLayout:
 
     size: int
     data_modules: int
-    row_picker: itemgetter[str]  # packed rows: data bit index per module, or the pad index
-    column_picker: itemgetter[str]
+    row_picker: Callable[[str], tuple[str, ...]]  # packed rows: the data bit of each module, or pad
+    column_picker: Callable[[str], tuple[str, ...]]
     blank_rows: int  # function patterns with blank format/version bits (as qrcode scores masks)
     blank_columns: int
     mask_rows: tuple[int, ...]  # per mask: the data modules it inverts
@@ -160,7 +161,7 @@ def _codewords(version: int, error_correction: int, data: bytes) -> list[int]:
         offset += block.data_count
         data_blocks.append(words)
         ec_blocks.append(_reed_solomon(words, block.total_count - block.data_count))
-    out = []
+    out: list[int] = []
     for index in range(max(len(words) for words in data_blocks)):
         out.extend(words[index] for words in data_blocks if index < len(words))
     for index in range(max(len(words) for words in ec_blocks)):
