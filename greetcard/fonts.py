@@ -48,23 +48,30 @@ class FontFace:
         return self.widths_per_mille.get(code, self.default_width_per_mille) * size_pt / 1000
 
 
+#: Fonts parsed so far, by content: a file used under several keys (or paths) is parsed once.
+_PARSED: dict[str, SubsetCachingTTFont] = {}
+
+
 @lru_cache(maxsize=64)
 def load_font(path: Path, key: str = "") -> FontFace:
     """Parse a TrueType file once per process and register it with reportlab."""
     data = path.read_bytes()
     digest = hashlib.sha1(data).hexdigest()[:10]
     registered_name = f"{path.stem}-{digest}"
-    try:
-        font = SubsetCachingTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
-    except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
-        # A truncated or damaged file fails deep inside reportlab's parser in many ways.
-        raise TemplateError(
-            f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
-            "that allows embedding"
-        ) from None
-    pdfmetrics.registerFont(font)
-    font.register_twin(registered_name + "-shared")
-    cache_font_tables(font)
+    font = _PARSED.get(registered_name)
+    if font is None:
+        try:
+            font = SubsetCachingTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
+        except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
+            # A truncated or damaged file fails deep inside reportlab's parser in many ways.
+            raise TemplateError(
+                f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
+                "that allows embedding"
+            ) from None
+        pdfmetrics.registerFont(font)
+        font.register_twin(registered_name + "-shared")
+        cache_font_tables(font)
+        _PARSED[registered_name] = font
     face = font.face
     return FontFace(
         key=key or path.stem,

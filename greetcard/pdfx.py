@@ -25,7 +25,15 @@ from reportlab.pdfbase.pdfdoc import (
 )
 
 from . import colour
-from .rl_hooks import add_to_catalog, document_of, time_stamp
+from .rl_hooks import (
+    add_to_catalog,
+    document_of,
+    format_offline,
+    formatted_bytes,
+    formatted_once,
+    hole,
+    time_stamp,
+)
 
 PDFX_VERSION = "PDF/X-4"
 
@@ -53,21 +61,8 @@ def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
     info.trapped = "False"
     document.info = info
 
-    profile = PDFStream(
-        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK"), "Filter": PDFName("FlateDecode")}),
-        _compressed_output_profile(),
-    )
-    intent = PDFDictionary(
-        {
-            "Type": PDFName("OutputIntent"),
-            "S": PDFName("GTS_PDFX"),
-            "OutputConditionIdentifier": PDFString(colour.OUTPUT_CONDITION_IDENTIFIER),
-            "OutputCondition": PDFString(colour.OUTPUT_CONDITION),
-            "RegistryName": PDFString(colour.REGISTRY_NAME),
-            "Info": PDFString(colour.OUTPUT_CONDITION),
-            "DestOutputProfile": document.Reference(profile),
-        }
-    )
+    profile = document.Reference(formatted_bytes(_output_profile_stream()))
+    intent = _output_intent().filled(document, (profile,), reference_only=False)
     add_to_catalog(document, "OutputIntents", PDFArray([intent]))
     document.Catalog.Metadata = document.Reference(
         _MetadataStream(_xmp(title, info, document, fingerprint).encode("utf-8"))
@@ -75,9 +70,31 @@ def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
 
 
 @lru_cache(maxsize=1)
-def _compressed_output_profile() -> bytes:
-    """Compressed once per process, not once per card."""
-    return zlib.compress(colour.output_profile_bytes(), 9)
+def _output_profile_stream() -> bytes:
+    """The ICC profile as a PDF stream, compressed and written out once per process, not per card."""
+    stream = PDFStream(
+        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK"), "Filter": PDFName("FlateDecode")}),
+        zlib.compress(colour.output_profile_bytes(), 9),
+    )
+    return format_offline(stream)
+
+
+@lru_cache(maxsize=1)
+def _output_intent() -> Any:
+    """The OutputIntent dictionary written out once; hole 0 is the reference to the profile."""
+    return formatted_once(
+        PDFDictionary(
+            {
+                "Type": PDFName("OutputIntent"),
+                "S": PDFName("GTS_PDFX"),
+                "OutputConditionIdentifier": PDFString(colour.OUTPUT_CONDITION_IDENTIFIER),
+                "OutputCondition": PDFString(colour.OUTPUT_CONDITION),
+                "RegistryName": PDFString(colour.REGISTRY_NAME),
+                "Info": PDFString(colour.OUTPUT_CONDITION),
+                "DestOutputProfile": hole(0),
+            }
+        )
+    )
 
 
 class _MetadataStream(PDFObject):  # type: ignore[misc]

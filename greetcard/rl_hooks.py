@@ -76,14 +76,73 @@ class _Formatted(pdfdoc.PDFObject):  # type: ignore[misc]
         return self.data
 
 
+class _OfflineDocument(pdfdoc.DummyDoc):  # type: ignore[misc]
+    """Enough of a document to write objects that refer to no others (no encryption, no filters)."""
+
+    defaultStreamFilters = None
+
+
+def format_offline(obj: Any) -> bytes:
+    """An object that refers to no others, written out once for reuse in many documents."""
+    return bytes(obj.format(_OfflineDocument()))
+
+
+class _Hole(pdfdoc.PDFObject):  # type: ignore[misc]
+    """Stands for a per-document value while an object is written out once."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def format(self, document: Any) -> bytes:
+        return b"\0hole%d\0" % self.number
+
+
+class _Holes:
+    """An object written out once, with holes for what differs between documents."""
+
+    def __init__(self, obj: Any) -> None:
+        text = format_offline(obj)
+        self.parts: list[bytes] = []
+        self.holes: list[int] = []
+        for index, piece in enumerate(text.split(b"\0")):
+            if index % 2:
+                self.holes.append(int(piece[len(b"hole") :]))
+            else:
+                self.parts.append(piece)
+
+    def filled(self, document: Any, values: tuple[Any, ...], reference_only: bool) -> _Formatted:
+        """The bytes for ``document``: a PDF object is filled in as a reference, bytes as they are."""
+        out = [self.parts[0]]
+        for hole, part in zip(self.holes, self.parts[1:], strict=True):
+            value = values[hole]
+            out.append(value if isinstance(value, bytes) else document.Reference(value).format(document))
+            out.append(part)
+        return _Formatted(b"".join(out), reference_only)
+
+
+def formatted_once(obj: Any) -> _Holes:
+    """``obj`` written out now; its ``_Hole(i)`` values are filled per document by ``filled``."""
+    return _Holes(obj)
+
+
+def hole(number: int) -> Any:
+    return _Hole(number)
+
+
+def formatted_bytes(data: bytes, reference_only: bool = True) -> Any:
+    """A PDF object whose bytes are already written (a fresh wrapper for each document)."""
+    return _Formatted(data, reference_only)
+
+
 @dataclass(frozen=True)
 class _SubsetObjects:
-    """A font subset's objects that do not refer to other objects, written once per process."""
+    """A font subset's objects, written once per process; references are filled per document."""
 
     base_font: str
-    widths: bytes
     to_unicode: bytes
     font_file: bytes
+    descriptor: _Holes  # hole 0: the font file
+    font: _Holes  # hole 0: the internal name, 1: ToUnicode, 2: the descriptor
 
 
 #: Subsets kept as bytes: the few shared ones repeat on every card, names rarely do.
@@ -96,7 +155,6 @@ def _subset_objects(face: Any, subset: tuple[int, ...], compressed: bool) -> _Su
     base_font = b"".join((subset_tag(bytes(face.name), subset), b"+", face.name, face.subfontNameX)).decode(
         "pdfdoc"
     )
-    offline = pdfdoc.DummyDoc()
     widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
     cmap = pdfdoc.PDFStream()
     cmap.content = ttfonts.makeToUnicodeCMap(base_font, list(subset))
@@ -106,11 +164,48 @@ def _subset_objects(face: Any, subset: tuple[int, ...], compressed: bool) -> _Su
     if compressed:
         cmap.filters = [pdfdoc.PDFZCompress]
         font_file.filters = [pdfdoc.PDFZCompress]
+    descriptor = pdfdoc.PDFDictionary(
+        {
+            "Type": "/FontDescriptor",
+            "Ascent": face.ascent,
+            "CapHeight": face.capHeight,
+            "Descent": face.descent,
+            "Flags": (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC,
+            "FontBBox": pdfdoc.PDFArray(face.bbox),
+            "FontName": pdfdoc.PDFName(base_font),
+            "ItalicAngle": face.italicAngle,
+            "StemV": face.stemV,
+            "FontFile2": _Hole(0),
+            "MissingWidth": face.defaultWidth,
+        }
+    )
+    font = pdfdoc.PDFTrueTypeFont()
+    font.Name = "HOLE"
+    font.BaseFont = base_font
+    font.FirstChar = 0
+    font.LastChar = len(subset) - 1
+    font.Widths = widths
+    font.ToUnicode = _Hole(1)
+    font.FontDescriptor = _Hole(2)
+    font_holes = _Holes(font)
+    # The internal name is written as a PDF name: put hole 0 where "/HOLE" stands.
+    font_holes.parts = [part.replace(b"/HOLE", b"\0") for part in font_holes.parts]
+    parts, holes = [], []
+    for index, part in enumerate(font_holes.parts):
+        pieces = part.split(b"\0")
+        parts.append(pieces[0])
+        for extra in pieces[1:]:
+            holes.append(0)
+            parts.append(extra)
+        if index < len(font_holes.holes):
+            holes.append(font_holes.holes[index])
+    font_holes.parts, font_holes.holes = parts, holes
     return _SubsetObjects(
         base_font,
-        bytes(widths.format(offline)),
-        bytes(cmap.format(offline)),
-        bytes(font_file.format(offline)),
+        format_offline(cmap),
+        format_offline(font_file),
+        _Holes(descriptor),
+        font_holes,
     )
 
 
@@ -136,38 +231,20 @@ class SubsetCachingTTFont(TTFont):  # type: ignore[misc]
         for number, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(number, doc)[1:]
             parts = _subset_objects(face, tuple(subset), bool(doc.compression))
-            font = pdfdoc.PDFTrueTypeFont()
-            font.Name = internal_name
-            font.BaseFont = parts.base_font
-            font.FirstChar = 0
-            font.LastChar = len(subset) - 1
             # Fresh wrappers: reportlab marks every object it registers with its name in one document.
-            font.Widths = _Formatted(parts.widths, reference_only=False)
-            font.ToUnicode = doc.Reference(
+            to_unicode = doc.Reference(
                 _Formatted(parts.to_unicode, reference_only=True), "toUnicodeCMap:" + parts.base_font
             )
             font_file = doc.Reference(
                 _Formatted(parts.font_file, reference_only=True),
                 f"fontFile:{face.filename}({parts.base_font})",
             )
-            font.FontDescriptor = doc.Reference(
-                pdfdoc.PDFDictionary(
-                    {
-                        "Type": "/FontDescriptor",
-                        "Ascent": face.ascent,
-                        "CapHeight": face.capHeight,
-                        "Descent": face.descent,
-                        "Flags": (face.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC,
-                        "FontBBox": pdfdoc.PDFArray(face.bbox),
-                        "FontName": pdfdoc.PDFName(parts.base_font),
-                        "ItalicAngle": face.italicAngle,
-                        "StemV": face.stemV,
-                        "FontFile2": font_file,
-                        "MissingWidth": face.defaultWidth,
-                    }
-                ),
+            descriptor = doc.Reference(
+                parts.descriptor.filled(doc, (font_file,), reference_only=True),
                 "fontDescriptor:" + parts.base_font,
             )
+            name = b"/" + internal_name.encode("ascii")
+            font = parts.font.filled(doc, (name, to_unicode, descriptor), reference_only=True)
             doc.Reference(font, internal_name)
             basic_fonts[internal_name] = font
         del self.state[doc]
