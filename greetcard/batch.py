@@ -20,6 +20,7 @@ from pathlib import Path
 from .assets import bundled_template
 from .cards import Card, CardBuilder, RowRefused
 from .errors import Location, OutputError, RecipientsError, TemplateError, located
+from .filling import unused_columns
 from .output import (
     FileNamer,
     ManifestEntry,
@@ -35,6 +36,7 @@ from .qr import QrSymbol, make_symbol, remember_symbols
 from .recipients import RecipientList, RowProblem, read_recipients
 from .render import CardRenderer
 from .template import CardTemplate, PrintProfile, load_template
+from .tokens import TokenSigner, load_signer
 
 MANIFEST_NAME = "manifest.csv"
 #: Below this many cards a second process costs more than it saves.
@@ -53,6 +55,8 @@ class Inputs:
     profile: str = "print"
     bleed_mm: float | None = None
     crop_marks: bool | None = None
+    secret_file: Path | None = None  # for {token} links; else $GREETCARD_TOKEN_SECRET(_FILE)
+    campaign: str | None = None
 
     @property
     def template_folder(self) -> Path:
@@ -95,6 +99,8 @@ class RenderReport:
     warnings: list[str] = field(default_factory=list)
     shrunk: int = 0
     imposition: str = ""  # cards per sheet and sheets, when imposed
+    link_pattern: str = ""
+    link_example: str = ""
 
     @property
     def written(self) -> int:
@@ -117,6 +123,7 @@ class Prepared:
     problems: list[RowProblem]
     template_findings: list[Finding]
     card_findings: list[Finding]
+    link_pattern: str = ""
 
 
 def resolve_profile(
@@ -141,7 +148,7 @@ def prepare(inputs: Inputs) -> Prepared:
     recipients = read_recipients(
         inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
     )
-    builder = CardBuilder(template, recipients, inputs.url)
+    builder = CardBuilder(template, recipients, inputs.url, link_tokens(inputs, template))
     cards: list[Card] = []
     problems = list(recipients.problems)
     findings: list[Finding] = []
@@ -159,6 +166,20 @@ def prepare(inputs: Inputs) -> Prepared:
             problems.append(RowProblem(location, failed[0].message, recipient.id, recipient.company))
         else:
             cards.append(card)
+    unused = unused_columns(template, recipients.columns, builder.link_pattern.columns)
+    notes = (
+        [
+            Finding(
+                INFO,
+                str(recipients.path),
+                f"list column{'s' if len(unused) > 1 else ''} {', '.join(repr(c) for c in unused)} "
+                f"{'are' if len(unused) > 1 else 'is'} not used by the template — fine if meant; otherwise "
+                "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
+            )
+        ]
+        if unused
+        else []
+    )
     return Prepared(
         template,
         profile,
@@ -166,14 +187,30 @@ def prepare(inputs: Inputs) -> Prepared:
         renderer,
         cards,
         problems,
-        template_findings(template, profile, renderer.artworks),
+        template_findings(template, profile, renderer.artworks) + notes,
         findings,
+        inputs.url or template.link,
     )
+
+
+def link_summary(prepared: Prepared) -> tuple[str, str]:
+    """The link pattern and one filled example, so staff see where the codes point before printing."""
+    pattern = prepared.link_pattern or prepared.template.link
+    example = prepared.cards[0].link if prepared.cards else ""
+    return pattern, example
+def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
+    """The token signer when the link uses {token} (the secret is read only then)."""
+    pattern = inputs.url if inputs.url is not None else template.link
+    return load_signer(inputs.secret_file, inputs.campaign) if "{token}" in (pattern or "") else None
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:
     """Everything ``greetcard check`` reports: template findings, then rows in list order."""
     rows = list(prepared.card_findings)
+    for note in prepared.recipients.notes:
+        rows.append(
+            Finding(WARNING, str(note.location), note.message, note.row_id, note.company, line=_line_of(note))
+        )
     for problem in prepared.problems:
         rows.append(
             Finding(
@@ -234,9 +271,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         encoding=prepared.recipients.encoding,
         delimiter=prepared.recipients.delimiter,
         profile=prepared.profile.name,
-        warnings=[f.message for f in prepared.template_findings if f.level == WARNING],
+        warnings=[f.message for f in prepared.template_findings if f.level == WARNING]
+        + [str(note) for note in prepared.recipients.notes],
         shrunk=sum(1 for f in prepared.card_findings if f.level == INFO),
     )
+    report.link_pattern, report.link_example = link_summary(prepared)
     report.refused = [str(problem) for problem in sorted(prepared.problems, key=_line_of)]
     if options.strict and prepared.problems:
         report.written_nothing = True
@@ -426,7 +465,7 @@ def _written(
         context = multiprocessing.get_context("fork")
         # The QR mask search is the costliest step per card: spread it over the cores first, so
         # the card writers and the press file (forked below) all find every symbol ready.
-        keys = sorted({(p.qr.link, p.qr.spec.error_correction) for c in cards for p in c.pages if p.qr})
+        keys = sorted({(p.qr.link, p.qr.error_correction) for c in cards for p in c.pages if p.qr})
         with context.Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
             remember_symbols(pool.map(_encode, keys, chunksize=16))
         _WORK = (renderer, cards, names, folder)

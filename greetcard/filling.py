@@ -15,11 +15,13 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
+from .names import CORRESPONDENCE_NAMES, correspondence_values
+from .qr import readable_host
 from .recipients import KNOWN_COLUMNS, Recipient
 from .template import CardTemplate, TextField
 
 #: Names a field text may use besides the list's columns.
-EXTRA_NAMES = ("link", "link_text")
+EXTRA_NAMES = ("link", "link_text", *CORRESPONDENCE_NAMES)
 
 _ENVIRONMENT = ImmutableSandboxedEnvironment(
     autoescape=False,
@@ -39,6 +41,7 @@ class CompiledField:
         template = self.variants.get(recipient.language) or self.variants["default"]
         context = {name: "" for name in KNOWN_COLUMNS}
         context.update(recipient.values)
+        context.update(correspondence_values(recipient.values, recipient.language))
         context["link"] = link
         context["link_text"] = link_text(link)
         try:
@@ -52,8 +55,11 @@ class CompiledField:
 
 
 def link_text(link: str) -> str:
-    """The link as people read it: without ``https://`` and a bare trailing slash."""
+    """The link as people read it: without ``https://`` and a bare trailing slash, host not in ``xn--``."""
     text = link.split("://", 1)[-1]
+    host_end = next((index for index, char in enumerate(text) if char in "/?#"), len(text))
+    host, port_sep, port = text[:host_end].partition(":")
+    text = readable_host(host) + port_sep + port + text[host_end:]
     return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
 
 
@@ -89,3 +95,37 @@ def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int,
                 variants["default"] = first
             compiled[(page_index, field.name)] = CompiledField(field, variants)
     return compiled
+
+
+#: The list columns each ready-made value is built from.
+_CORRESPONDENCE_SOURCES = (
+    "salutation",
+    "title",
+    "contact",
+    "first_name",
+    "last_name",
+    "position",
+    "company",
+    "department",
+)
+
+
+def columns_used(template: CardTemplate) -> set[str]:
+    """The list columns the template's field texts refer to, directly or through a ready-made value."""
+    used: set[str] = set()
+    for page in template.pages:
+        for field in page.fields:
+            for source in field.text.values():
+                try:
+                    used |= meta.find_undeclared_variables(_ENVIRONMENT.parse(source))
+                except jinja2.TemplateSyntaxError:
+                    continue  # compile_fields reports it with its location
+    if used & set(CORRESPONDENCE_NAMES):
+        used |= set(_CORRESPONDENCE_SOURCES)
+    return used - set(EXTRA_NAMES)
+
+
+def unused_columns(template: CardTemplate, columns: list[str], link_columns: tuple[str, ...]) -> list[str]:
+    """List columns that no field text and no link uses: a ``Vorname`` column silently ignored shows up."""
+    used = columns_used(template) | set(link_columns) | {"id", "language"}
+    return [column for column in columns if column not in used]

@@ -17,8 +17,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .artwork import import_page, link_into
 from .cards import Card
-from .fonts import load_font
-from .layout import is_cjk
+from .fonts import load_font_spec
+from .layout import FittedText, is_cjk
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
 from .rl_hooks import document_of
@@ -60,6 +60,9 @@ def worst_cases(cards: Sequence[Card], limit: int = MAX_CARDS) -> list[ProofCase
     japanese = [card for card in cards if any(is_cjk(ch) for ch in card.recipient.company)]
     if japanese:
         pick(max(japanese, key=lambda c: sum(is_cjk(ch) for ch in c.recipient.company)), "densest Japanese")
+        worst = max(japanese, key=japanese_break_badness)
+        if japanese_break_badness(worst) > (0, 0):
+            pick(worst, f"worst Japanese break: {worst_japanese_break(worst)}")
     optional = [name for name in KNOWN_COLUMNS if name not in ("id", "company", "language")]
     if cards:
         pick(
@@ -73,17 +76,54 @@ def worst_cases(cards: Sequence[Card], limit: int = MAX_CARDS) -> list[ProofCase
     return [ProofCase(card, tuple(picked[card.recipient.id])) for card in order[:limit]]
 
 
+def japanese_break_badness(card: Card) -> tuple[int, int]:
+    """(breaks inside a word, lines) of a card's Japanese fields filled from the list: larger is worse."""
+    inside = lines = 0
+    for fitted in _japanese_list_fields(card):
+        inside += fitted.broke_inside_word
+        lines = max(lines, len(fitted.lines))
+    return inside, lines
+
+
+def worst_japanese_break(card: Card) -> str:
+    """The lines of the card's worst-broken Japanese field, joined by `` / ``."""
+    candidates = _japanese_list_fields(card)
+    if not candidates:
+        return ""
+    worst = max(candidates, key=lambda f: (f.broke_inside_word, len(f.lines)))
+    return " / ".join(line.text for line in worst.lines)
+
+
+def _japanese_list_fields(card: Card) -> list[FittedText]:
+    """The card's fields whose Japanese text comes from the list (not the template's fixed text)."""
+    language = card.recipient.language
+    found = []
+    for page in card.pages:
+        for fitted in page.fields:
+            source = fitted.field.text.get(language, fitted.field.text.get("default", ""))
+            if "{{" in source and any(is_cjk(char) for char in fitted.text):
+                found.append(fitted)
+    return found
+
+
 def _smallest_scale(card: Card) -> float:
     scales = [fitted.size_pt / fitted.field.size_pt for page in card.pages for fitted in page.fields]
     return min(scales) if scales else 1.0
 
 
 def proof_sheet(
-    renderer: CardRenderer, cases: Sequence[ProofCase], refused: Sequence[RowProblem], title: str
+    renderer: CardRenderer,
+    cases: Sequence[ProofCase],
+    refused: Sequence[RowProblem],
+    title: str,
+    notes: Sequence[str] = (),
 ) -> bytes:
-    """One A3 sheet: the cases' cards side by side (all pages), labels, and the refused rows."""
+    """One A3 sheet: the cases' cards side by side (all pages), labels, the refused rows and notes.
+
+    ``notes`` are lines printed at the foot of the sheet, e.g. the template's scan margin.
+    """
     buffer = io.BytesIO()
-    label_face = load_font(next(iter(renderer.template.fonts.values())).path)
+    label_face = load_font_spec(next(iter(renderer.template.fonts.values())))
     canvas = Canvas(
         buffer,
         pagesize=(SHEET_MM[0] * PT_PER_MM, SHEET_MM[1] * PT_PER_MM),
@@ -98,8 +138,9 @@ def proof_sheet(
     canvas.setFont(label_face.registered_name, 11)
     canvas.drawString(margin, sheet_h - margin, title)
     refused_height = (len(refused[:12]) + 1) * LABEL_SIZE_PT * 1.4 if refused else 0
+    notes_height = len(notes[:8]) * LABEL_SIZE_PT * 1.4
     area_top = sheet_h - margin - 18
-    area_bottom = margin + refused_height
+    area_bottom = margin + refused_height + notes_height
     pages = len(renderer.template.pages)
     card_w = renderer.geometry.media_size[0]
     card_h = renderer.geometry.media_size[1] * pages + (pages - 1) * 6
@@ -135,6 +176,12 @@ def proof_sheet(
         for problem in refused[:12]:
             y -= LABEL_SIZE_PT * 1.4
             canvas.drawString(margin, y, _clip(str(problem), 230))
+    if notes:
+        y = margin + refused_height + notes_height - LABEL_SIZE_PT
+        canvas.setFont(label_face.registered_name, LABEL_SIZE_PT)
+        for note in notes[:8]:
+            canvas.drawString(margin, y, _clip(note, 230))
+            y -= LABEL_SIZE_PT * 1.4
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import Location, RecipientsError, located
 
@@ -27,6 +29,9 @@ KNOWN_COLUMNS = (
     "title",
     "contact",
     "salutation",
+    "first_name",
+    "last_name",
+    "position",
     "street",
     "postcode",
     "city",
@@ -34,6 +39,29 @@ KNOWN_COLUMNS = (
     "language",
 )
 LANGUAGES = ("de", "ja", "en")
+#: Language spellings seen in lists, for "did you mean" (they are not accepted silently).
+LANGUAGE_ALIASES = {
+    "jp": "ja",
+    "jpn": "ja",
+    "jap": "ja",
+    "japanese": "ja",
+    "japanisch": "ja",
+    "日本語": "ja",
+    "日本": "ja",
+    "ger": "de",
+    "deu": "de",
+    "dt": "de",
+    "german": "de",
+    "deutsch": "de",
+    "ドイツ語": "de",
+    "eng": "en",
+    "english": "en",
+    "englisch": "en",
+    "gb": "en",
+    "uk": "en",
+    "us": "en",
+    "英語": "en",
+}
 
 #: Header spellings seen in real exports, mapped to the contract's names.
 HEADER_ALIASES = {
@@ -49,6 +77,25 @@ HEADER_ALIASES = {
     "abteilung": "department",
     "部署": "department",
     "anrede": "salutation",
+    "titel": "title",
+    "akademischer titel": "title",
+    "vorname": "first_name",
+    "nachname": "last_name",
+    "familienname": "last_name",
+    "first name": "first_name",
+    "firstname": "first_name",
+    "given name": "first_name",
+    "last name": "last_name",
+    "lastname": "last_name",
+    "surname": "last_name",
+    "family name": "last_name",
+    "姓": "last_name",
+    "名": "first_name",
+    "氏名": "contact",
+    "役職": "position",
+    "funktion": "position",
+    "job title": "position",
+    "敬称": "salutation",
     "straße": "street",
     "strasse": "street",
     "plz": "postcode",
@@ -63,8 +110,14 @@ DELIMITERS = (";", ",", "\t")
 #: The csv module's default field limit (128 KiB) is too small for pasted notes; this is generous.
 MAX_FIELD_CHARACTERS = 1_000_000
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARACTERS))
-#: Tried in this order when no --encoding is given (a BOM always wins).
+#: Tried when no --encoding is given (a BOM always wins); the legacy ones only when UTF-8 fails.
 CANDIDATE_ENCODINGS = ("utf-8", "cp932", "cp1252", "mac_roman")
+#: Legacy encodings that Excel writes; read only when exactly one of them reads plausibly.
+GUESSED_ENCODINGS = ("cp932", "cp1252")
+#: Used only when asked for, or when no guessed encoding decodes the bytes at all.
+LAST_RESORT_ENCODING = "mac_roman"
+#: Share of non-ASCII words that may look odd in a reading that is still taken as plausible.
+PLAUSIBLE_SHARE = 0.1
 _ALLOWED_CONTROLS = {"\n"}
 #: Format characters that are legitimate inside names (joiners for scripts, not tricks).
 _ALLOWED_FORMAT_CHARS = {"\u200c", "\u200d"}
@@ -114,6 +167,8 @@ class RecipientList:
     problems: list[RowProblem] = field(default_factory=list)
     encoding: str = "utf-8"
     delimiter: str = ","
+    #: Rows that are read but worth a look (e.g. the same recipient twice); they still become cards.
+    notes: list[RowProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -129,7 +184,7 @@ def read_recipients(
     delimiter: str | None = None,
     default_language: str = "de",
 ) -> RecipientList:
-    """Read a ``.csv`` or ``.xlsx`` recipient list.
+    """Read a ``.csv``, ``.xlsx`` or ``.ods`` recipient list.
 
     Raises :class:`RecipientsError` when the file as a whole is unusable;
     individual bad rows end up in ``problems``.
@@ -138,10 +193,13 @@ def read_recipients(
     if not path.exists():
         raise RecipientsError(f"{path}: no such file — pass the recipient list as the first argument")
     if path.is_dir():
-        raise RecipientsError(f"{path}: is a folder — pass a .csv or .xlsx file")
+        raise RecipientsError(f"{path}: is a folder — pass a .csv, .xlsx or .ods file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         raw_rows = list(_xlsx_rows(path))
         used_encoding, used_delimiter = "xlsx", ""
+    elif path.suffix.lower() == ".ods":
+        raw_rows = list(_ods_rows(path))
+        used_encoding, used_delimiter = "ods", ""
     elif path.suffix.lower() == ".xls":
         raise RecipientsError(
             f"{path}: old .xls workbooks are not supported — save it from Excel as .xlsx or CSV"
@@ -156,7 +214,7 @@ def read_recipients(
         raw_rows = list(_csv_rows(text, used_delimiter, path))
         if excel_delimiter:  # keep line numbers true to the file
             raw_rows = [_RawRow(r.cells, r.line + 1, r.unsaved_formulas) for r in raw_rows]
-    result = _build_list(path, raw_rows, default_language)
+    result = _build_list(path, raw_rows, default_language, used_delimiter)
     result.encoding, result.delimiter = used_encoding, used_delimiter
     return result
 
@@ -197,21 +255,53 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
         return data.decode("utf-8"), "utf-8"  # valid UTF-8 with non-ASCII is practically never an accident
     except UnicodeDecodeError:
         pass
-    decoded: list[tuple[float, int, str, str]] = []
-    for rank, codec in enumerate(CANDIDATE_ENCODINGS[1:]):
+    return _pick_legacy_encoding(data, path)
+
+
+def _pick_legacy_encoding(data: bytes, path: Path) -> tuple[str, str]:
+    """cp932 or cp1252 when exactly one reads plausibly; Mac Roman only when neither decodes.
+
+    Never a guess: two plausible readings, or none, are refused with a few names
+    in each reading and the ``--encoding`` to pass.
+    """
+    readings: dict[str, str] = {}
+    for codec in GUESSED_ENCODINGS:
         try:
-            text = data.decode(codec)
+            readings[codec] = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        decoded.append((_implausibility(text, codec), rank, codec, text))
-    if not decoded:
-        raise RecipientsError(
-            f"{path}: the text is neither UTF-8, cp932 (Japanese Excel) nor cp1252 (German Excel) — "
-            "pass the encoding with --encoding, e.g. --encoding latin-1"
+    plausible = [codec for codec, text in readings.items() if implausibility(text, codec) <= PLAUSIBLE_SHARE]
+    if not plausible:  # the last resort: Mac Roman decodes any bytes, so only a plausible reading counts
+        text = data.decode(LAST_RESORT_ENCODING)
+        if implausibility(text, LAST_RESORT_ENCODING) <= PLAUSIBLE_SHARE:
+            return text, LAST_RESORT_ENCODING
+        readings[LAST_RESORT_ENCODING] = text
+    if len(plausible) == 1:
+        return readings[plausible[0]], plausible[0]
+    shown = "; ".join(f"as {codec}: {_sample_names(text)}" for codec, text in readings.items())
+    if plausible:
+        reason = "the text reads plausibly in more than one encoding"
+    else:
+        reason = (
+            "the text does not read plausibly as UTF-8, cp932 (Japanese Excel), cp1252 (German Excel) "
+            "or Mac Roman"
         )
-    decoded.sort(key=lambda item: item[:2])
-    _, _, codec, text = decoded[0]
-    return text, codec
+    options = " or ".join(f"--encoding {codec}" for codec in (plausible or ["cp1252", "cp932", "latin-1"]))
+    raise RecipientsError(
+        f"{path}: {reason}{' (' + shown + ')' if shown else ''} — pass the right one, e.g. {options}"
+        " (or save the list as 'CSV UTF-8')"
+    )
+
+
+def _sample_names(text: str, count: int = 3) -> str:
+    """A few lines holding non-ASCII text, as the reading shows them: what the user compares."""
+    samples = []
+    for line in text.splitlines()[1:]:
+        if not line.isascii():
+            samples.append(repr(line.strip()[:40]))
+        if len(samples) == count:
+            break
+    return ", ".join(samples) or repr(text.splitlines()[0][:40] if text else "")
 
 
 def _bom_mismatch(codec: str, _byte: int) -> str:
@@ -242,44 +332,66 @@ def _python_codec(encoding: str, path: Path) -> str:
 
 _COMMON_LATIN = set("ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏïÅåØøÆæ")
 _COMMON_SYMBOLS = set("–—‘’‚“”„…€•™§°©®«»·²³µ×")
-#: Japanese company names nearly always hold kana or one of these.
-_COMMON_KANJI = set("株式会社有限合同資団法人本店支部課長様御中")
+_WORD_SEPARATORS = re.compile(r"[\s,;\"]+")
 
 
-def _implausibility(text: str, codec: str) -> float:
-    """How unlikely a decoding is: odd characters per non-ASCII character.
+def _is_japanese(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3000 <= code <= 0x30FF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFF01 <= code <= 0xFF9F
+        or 0x2460 <= code <= 0x24FF  # circled numbers (NEC extensions)
+        or 0x3200 <= code <= 0x33FF  # ㈱ and other enclosed forms
+    )
 
-    cp1252 bytes of German text often decode as cp932 kanji sitting inside
-    Latin words ("Bäckerei" → "B臘kerei") or as half-width katakana, and
-    cp932 bytes decode as cp1252 accented gibberish; both show up here.
+
+def implausibility(text: str, codec: str) -> float:
+    """Share of the non-ASCII words that look wrong in this reading (0: all look right).
+
+    Wrong readings have tell-tale shapes: cp1252 bytes of German text read as
+    cp932 put a kanji inside a Latin word ("B臘kerei") or a half-width kana
+    next to Latin letters ("ﾄrger"); cp932 bytes read as cp1252 give runs of
+    accented letters and rare symbols ("“ŒŽÅ").
     """
-    odd = 0.0
-    letters = 0
-    japanese = any(0x3040 <= ord(c) <= 0x30FF or c in _COMMON_KANJI for c in text)
-    for index, char in enumerate(text):
-        code = ord(char)
-        if code < 128:
+    words = [word for word in _WORD_SEPARATORS.split(text) if word and not word.isascii()]
+    if not words:
+        return 0.0
+    odd = sum(1 for word in words if _odd_word(word, codec))
+    return odd / len(words)
+
+
+def _odd_word(word: str, codec: str) -> bool:
+    for index, char in enumerate(word):
+        if char.isascii():
             continue
-        letters += 1
+        code = ord(char)
         category = unicodedata.category(char)
-        if 0xFF61 <= code <= 0xFF9F:  # half-width katakana: rare in real lists
-            odd += 1
-        elif 0x80 <= code <= 0x9F or category in ("Co", "Cn"):
-            odd += 2
-        elif category == "Lo" and codec == "cp932":
-            before = text[index - 1] if index else ""
-            after = text[index + 1] if index + 1 < len(text) else ""
-            if (before.isascii() and before.isalpha()) and (after.isascii() and after.isalpha()):
-                odd += 2  # a kanji in the middle of a Latin word
-            elif not japanese:
-                odd += 1  # kanji, but not one kana or company word in the whole file
-        elif (
-            char not in _COMMON_LATIN
-            and char not in _COMMON_SYMBOLS
-            and ((code < 0x2000 and category != "Lo") or 0x2000 <= code <= 0x2BFF)
-        ):
-            odd += 0.5
-    return odd / max(letters, 1)
+        if 0x80 <= code <= 0x9F or category in ("Co", "Cn", "Cc"):
+            return True
+        before = word[index - 1] if index else ""
+        after = word[index + 1] if index + 1 < len(word) else ""
+        latin_before = before.isascii() and before.isalpha()
+        latin_after = after.isascii() and after.isalpha()
+        if codec == "cp932":
+            if not _is_japanese(char):
+                return True
+            if 0xFF61 <= code <= 0xFF9F and (latin_before or latin_after):
+                return True  # half-width kana next to Latin letters: "ﾄrger"
+            if (latin_before and latin_after) or (after.isascii() and after.islower()):
+                return True  # a kanji inside a Latin word: "B臘kerei"
+        else:
+            if char not in _COMMON_LATIN and char not in _COMMON_SYMBOLS:
+                return True
+            if char in _COMMON_SYMBOLS and ((latin_before and latin_after) or (char == "€" and latin_after)):
+                return True  # "Stra§e", "€pfel": Mac Roman letters read as symbols
+    run = 0
+    for char in word:  # three non-ASCII characters in a row are not how Western names are spelled
+        run = run + 1 if not char.isascii() and char not in _COMMON_SYMBOLS else 0
+        if run >= 3 and codec != "cp932":
+            return True
+    return False
 
 
 def _position_of(data: bytes, offset: int) -> tuple[int, int]:
@@ -407,6 +519,69 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         formulas.close()
 
 
+#: Columns read from one .ods row at most: LibreOffice pads rows with thousands of repeated empty cells.
+ODS_MAX_COLUMNS = 1024
+
+
+def _ods_rows(path: Path) -> Iterator[_RawRow]:
+    """The first sheet of a LibreOffice Calc ``.ods`` file, cells as the sheet shows them (odfpy)."""
+    import zipfile
+    from xml.parsers.expat import ExpatError
+
+    from odf import teletype  # type: ignore[import-untyped]
+    from odf.opendocument import load  # type: ignore[import-untyped]
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow  # type: ignore[import-untyped]
+    from odf.text import P  # type: ignore[import-untyped]
+
+    try:
+        document = load(str(path))
+        tables = document.spreadsheet.getElementsByType(Table)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ExpatError, AttributeError) as err:
+        raise RecipientsError(
+            f"{path}: cannot open the spreadsheet ({err}) — save it again from LibreOffice Calc as .ods"
+        ) from None
+    if not tables:
+        raise RecipientsError(
+            f"{path}: the spreadsheet has no sheet with rows — put the list on the first sheet"
+        )
+    line = 0
+    for row in tables[0].getElementsByType(TableRow):
+        cells: list[str] = []
+        for cell in row.childNodes:
+            if cell.qname not in (TableCell().qname, CoveredTableCell().qname):
+                continue
+            text = _ods_cell_text(cell, [teletype.extractText(p) for p in cell.getElementsByType(P)])
+            repeat = int(cell.getAttribute("numbercolumnsrepeated") or 1)
+            cells.extend([text] * max(1, min(repeat, ODS_MAX_COLUMNS - len(cells))))
+            if len(cells) >= ODS_MAX_COLUMNS:
+                break
+        repeat_rows = int(row.getAttribute("numberrowsrepeated") or 1)
+        line += 1
+        yield _RawRow(cells, line)
+        line += repeat_rows - 1  # repeated rows are empty padding; keep the numbering true
+
+
+def _ods_cell_text(cell: Any, paragraphs: list[str]) -> str:
+    """Numbers as shown (zero-padded postcodes kept), dates as ISO dates, text with its line breaks."""
+    shown = "\n".join(paragraphs)
+    kind = cell.getAttribute("valuetype") or ""
+    if kind in ("float", "percentage", "currency"):
+        value = cell.getAttribute("value") or ""
+        if shown.isdigit():
+            return shown
+        try:
+            number = float(value)
+        except ValueError:
+            return shown
+        return str(int(number)) if number.is_integer() else shown
+    if kind == "date":
+        value = cell.getAttribute("datevalue") or ""
+        return value.split("T")[0] if value.endswith("T00:00:00") or "T" not in value else value
+    if kind == "boolean":
+        return "TRUE" if (cell.getAttribute("booleanvalue") or "") == "true" else "FALSE"
+    return shown
+
+
 def _cell_text(value: object, number_format: str) -> str:
     """A cell as the sheet shows it: whole numbers without .0, zero-padded codes kept, ISO dates."""
     import datetime as _dt
@@ -462,7 +637,9 @@ def describe_char(char: str) -> str:
     return f"{shown}U+{ord(char):04X}{' ' + name if name else ''}"
 
 
-def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) -> RecipientList:
+def _build_list(
+    path: Path, raw_rows: Sequence[_RawRow], default_language: str, delimiter: str = ""
+) -> RecipientList:
     rows = [row for row in raw_rows if any(cell.strip() for cell in row.cells)]
     if not rows:
         raise RecipientsError(f"{path}: the list is empty — it needs a header row with a 'company' column")
@@ -484,7 +661,7 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
             result.columns.append(column)
     first_line: dict[str, int] = {}
     for row_number, raw in enumerate(rows[1:], start=1):
-        outcome = _build_recipient(path, columns, raw, row_number, default_language)
+        outcome = _build_recipient(path, columns, raw, row_number, default_language, delimiter)
         if isinstance(outcome, RowProblem):
             result.problems.append(outcome)
             continue
@@ -503,7 +680,33 @@ def _build_list(path: Path, raw_rows: Sequence[_RawRow], default_language: str) 
             continue
         first_line[key] = raw.line
         result.recipients.append(outcome)
+    result.notes.extend(_duplicate_recipients(path, result.recipients))
     return result
+
+
+#: Columns that together say who a card goes to: the same values twice is probably one card too many.
+_RECIPIENT_KEY = ("company", "department", "contact", "first_name", "last_name", "street", "postcode", "city")
+
+
+def _duplicate_recipients(path: Path, recipients: Sequence[Recipient]) -> list[RowProblem]:
+    """The same company, person and address on two lines (ids differ): reported with both lines."""
+    seen: dict[tuple[str, ...], Recipient] = {}
+    notes = []
+    for recipient in recipients:
+        key = tuple(" ".join(recipient.values.get(name, "").casefold().split()) for name in _RECIPIENT_KEY)
+        first = seen.setdefault(key, recipient)
+        if first is not recipient:
+            notes.append(
+                RowProblem(
+                    Location(path, recipient.line),
+                    f"same company, person and address as line {first.line} (id {first.id!r}) — "
+                    f"lines {first.line} and {recipient.line} make two cards for one recipient; "
+                    "delete one if that is not meant",
+                    recipient.id,
+                    recipient.company,
+                )
+            )
+    return notes
 
 
 def _check_header(path: Path, line: int, columns: list[str]) -> None:
@@ -532,7 +735,12 @@ def _check_header(path: Path, line: int, columns: list[str]) -> None:
 
 
 def _build_recipient(
-    path: Path, columns: list[str], raw: _RawRow, row_number: int, default_language: str
+    path: Path,
+    columns: list[str],
+    raw: _RawRow,
+    row_number: int,
+    default_language: str,
+    delimiter: str = "",
 ) -> Recipient | RowProblem:
     cells = list(raw.cells)
     extra = [cell for cell in cells[len(columns) :] if cell.strip()]
@@ -557,14 +765,16 @@ def _build_recipient(
                 f"column {index + 1} has no name in the header but holds {cell.strip()[:30]!r} — "
                 "name the column in the header row, or clear it",
             )
-    delimiter_in_break = [
-        name for name, value in values.items() if "\n" in value and any(d in value for d in DELIMITERS)
+    run_together = [
+        name
+        for index, name in enumerate(columns)
+        if name and _swallowed_rows(cells[index] if index < len(cells) else "", columns, delimiter)
     ]
-    if delimiter_in_break:
+    if run_together:
         return problem(
-            f"{delimiter_in_break[0]} holds a line break and a delimiter, so a quote is probably missing and "
-            f"rows have run together — check the quotes from line {raw.line} on",
-            delimiter_in_break[0],
+            f"{run_together[0]} holds a line break and as many delimiters as a whole row, so a quote is "
+            f"probably missing and rows have run together — check the quotes from line {raw.line} on",
+            run_together[0],
         )
     if raw.unsaved_formulas:
         index = raw.unsaved_formulas[0]
@@ -596,13 +806,37 @@ def _build_recipient(
     if not language:
         language = "ja" if has_japanese(company) else default_language
     if language not in LANGUAGES:
+        meant = LANGUAGE_ALIASES.get(language) or LANGUAGE_ALIASES.get(language.split("-")[0])
+        if meant is None and language.split("-")[0] in LANGUAGES:
+            meant = language.split("-")[0]  # "de-DE", "en-GB"
+        hint = f"did you mean {meant!r}? " if meant else ""
         return problem(
             f"language {values['language']!r} is not one of {', '.join(LANGUAGES)} — "
-            "use one of those or leave it empty",
+            f"{hint}use one of those or leave it empty",
             "language",
         )
     values["language"] = language
     return Recipient(values=values, line=raw.line, row_number=row_number)
+
+
+def _swallowed_rows(cell: str, columns: list[str], delimiter: str) -> bool:
+    """Strong evidence that a quoted cell ran over into the next rows, not an Alt+Enter line break.
+
+    A well-formed address cell may hold a line break and a delimiter
+    ("c/o Japan Desk; Wirtschaftsförderung" ⏎ "Burgplatz 1"); a cell that holds
+    as many delimiters as a whole row, or a line shaped like the header, does not.
+    """
+    if not delimiter or ("\n" not in cell and "\r" not in cell):
+        return False
+    named = [name for name in columns if name]
+    if cell.count(delimiter) >= max(2, len(named) - 1):
+        return True
+    header = [canonical_header(name) for name in columns]
+    return any(
+        [canonical_header(part) for part in line.split(delimiter)] == header
+        for line in cell.splitlines()
+        if delimiter in line
+    )
 
 
 def has_japanese(text: str) -> bool:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
@@ -24,7 +26,8 @@ from reportlab.pdfgen.canvas import Canvas
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
-from .fonts import FontFace, load_font
+from .fonts import FontFace, load_font_spec
+from .images import PlacedImage, PreparedImage, prepare_image
 from .layout import FittedText, place_lines
 from .qr import QrPlacement, QrSymbol
 from .rl_hooks import document_of, seed_subset, sign
@@ -117,7 +120,7 @@ def shared_characters(template: CardTemplate, link_pattern: str | None = None) -
     link_literal = _LINK_PLACEHOLDERS.sub("", link_pattern or "") + "0123456789"
     for page in template.pages:
         for field in page.fields:
-            faces = [load_font(template.fonts[name].path, name) for name in field.fonts]
+            faces = [load_font_spec(template.fonts[name]) for name in field.fonts]
             for source in field.text.values():
                 literal = _JINJA_PARTS.sub("", source)
                 if "link" in source:
@@ -160,7 +163,7 @@ class CardRenderer:
         self.shared_text = shared_characters(template, link_pattern or template.link)
         self.shared_sets = {name: frozenset(text) for name, text in self.shared_text.items()}
         first_font = next(iter(template.fonts.values()))
-        self.initial_font = load_font(first_font.path, first_font.name).registered_name
+        self.initial_font = load_font_spec(first_font).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
         self.artworks: list[PreparedArtwork | None] = [
             prepare_artwork(
@@ -170,6 +173,17 @@ class CardRenderer:
             else None
             for page in template.pages
         ]
+        # Artwork per language (e.g. a Japanese front): prepared once each, like the default.
+        self.artwork_variants: list[dict[str, PreparedArtwork]] = [
+            {
+                language: prepare_artwork(
+                    path, (template.width_mm, template.height_mm), template.bleed_mm, profile.color_model
+                )
+                for language, path in page.artwork_variants
+            }
+            for page in template.pages
+        ]
+        self._prepared_images: dict[Path, tuple[str, PreparedImage]] = {}
 
     def render(self, cards: Sequence[Card], title: str | None = None) -> bytes:
         """All pages of ``cards`` as one PDF document."""
@@ -248,12 +262,17 @@ class CardRenderer:
         """One page of a card, in this renderer's page geometry; artwork is linked once per document."""
         page = card.pages[page_index]
         artwork = self.artworks[page_index]
+        name = f"artwork{page_index + 1}"
+        variant = self.artwork_variants[page_index].get(card.recipient.language)
+        if variant is not None:
+            artwork, name = variant, f"{name}-{card.recipient.language}"
         if artwork is not None:
-            name = f"artwork{page_index + 1}"
             document = document_of(canvas)
             if not document.hasForm(name):
                 link_into(document, artwork.objects, name)
             self._draw_artwork(canvas, artwork, name)
+        for placed in page.images:
+            self._draw_image(canvas, placed)
         if page.qr is not None:
             self._draw_qr(canvas, page.qr)
         for fitted in page.fields:
@@ -273,6 +292,33 @@ class CardRenderer:
             self.geometry.trim_left - artwork.trim_in_form.left,
             self.geometry.trim_bottom - artwork.trim_in_form.bottom,
         )
+        canvas.doForm(name)
+        canvas.restoreState()
+
+    def _draw_image(self, canvas: Canvas, placed: PlacedImage) -> None:
+        """An image field: converted once per distinct file, linked once per document, clipped to its box."""
+        path = placed.facts.path
+        known = self._prepared_images.get(path)
+        if known is None:
+            known = (
+                f"image{len(self._prepared_images) + 1}",
+                prepare_image(placed.facts, self.profile.color_model),
+            )
+            self._prepared_images[path] = known
+        name, prepared = known
+        document = document_of(canvas)
+        if not document.hasForm(name):
+            link_into(document, prepared.objects, name)
+        x, y, width, height = self.geometry.rect_pt(placed.box)
+        canvas.saveState()
+        if placed.field.fit == "cover":
+            clip_x, clip_y, clip_width, clip_height = self.geometry.rect_pt(placed.field.box)
+            path_object = canvas.beginPath()
+            path_object.rect(clip_x, clip_y, clip_width, clip_height)
+            canvas.clipPath(path_object, stroke=0, fill=0)
+        bbox = prepared.bbox
+        canvas.transform(width / bbox.width, 0, 0, height / bbox.height, x, y)
+        canvas.translate(-bbox.left, -bbox.bottom)
         canvas.doForm(name)
         canvas.restoreState()
 
@@ -298,6 +344,13 @@ class CardRenderer:
             canvas.setFillOverprint(True)
             canvas.setOverprintMask(1)  # nonzero overprint: the 0 % inks do not knock out the artwork
         text = canvas.beginText()
+        if fitted.field.tracking:
+            text.setCharSpace(fitted.field.tracking * fitted.size_pt / 1000)
+        if fitted.field.direction == "vertical":
+            self._vertical_text(text, fitted)
+            canvas.drawText(text)
+            canvas.restoreState()
+            return
         current_font = ""
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
@@ -319,6 +372,19 @@ class CardRenderer:
             (face.shared_name if in_shared else face.registered_name, piece)
             for in_shared, piece in _pieces(text, shared)
         ]
+
+    def _vertical_text(self, text: Any, fitted: FittedText) -> None:
+        """Upright characters one by one (vertical forms), Latin runs turned 90° clockwise."""
+        from .vertical import place_glyphs
+
+        for placed in place_glyphs(fitted):
+            x, y = self.geometry.point_pt(placed.x_mm, placed.y_mm)
+            if placed.rotated:
+                text.setTextTransform(0, -1, 1, 0, x, y)
+            else:
+                text.setTextOrigin(x, y)
+            text.setFont(placed.face.registered_name, fitted.size_pt)
+            text.textOut(placed.text)
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
         draw_crop_marks(

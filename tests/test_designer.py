@@ -269,4 +269,4 @@ def test_lang_address_block_keeps_one_line_per_part(tmp_path: Path, run_cli: Cal
     assert "株式会社北斗ソフトウェア" in lines and "ドイツ開発センター" in lines
     assert "センター長 中村 大輔 様" in lines
     assert "株式会社ミナト精機 御中" in PdfReader(files["JP001"]).pages[1].extract_text().splitlines()
-    assert "Herr Kenji Watanabe" in PdfReader(files["JP006"]).pages[1].extract_text().splitlines()
+    assert "Herrn Kenji Watanabe" in PdfReader(files["JP006"]).pages[1].extract_text().splitlines()

@@ -207,8 +207,8 @@ def test_a_fixed_link_that_cannot_fit_the_box_is_a_template_error(
         ("box_mm = [35, 89, 30]", "box_mm = [nan, 89, 30]", "must be a list of 3 numbers"),
         ("box_mm = [35, 89, 30]", "box_mm = [35, 89, -30]", "QR code is too small to scan"),
         (
-            'error_correction = "M"',
-            'error_correction = "M"\nquiet_zone_modules = 4.9',
+            "box_mm = [35, 89, 30]",
+            "box_mm = [35, 89, 30]\nquiet_zone_modules = 4.9",
             "must be a whole number",
         ),
         ("color = [0, 90, 85, 0]", "color = [0, 0.9, 0.85, 0]", "did you mean [0, 90, 85, 0]?"),
