@@ -46,6 +46,29 @@ def add_to_catalog(document: Any, key: str, value: Any) -> None:
         catalog.__NoDefault__ = [*catalog.__NoDefault__, key]
 
 
+# --- reportlab graphics and svglib ---------------------------------------------
+
+
+def set_soft_mask(reader: Any, mask: Any) -> None:
+    """Give an ``ImageReader`` a soft mask (another ``ImageReader``, greyscale) for drawImage."""
+    reader._dataA = mask
+
+
+def gradient_colors(shape: Any) -> list[Any]:
+    """The stop colours of an svglib gradient shape."""
+    colors: list[Any] = shape._rl_colors
+    return colors
+
+
+def set_gradient_colors(shape: Any, colors: list[Any]) -> None:
+    shape._rl_colors = colors
+
+
+def renderer_canvas(renderer: Any) -> Any:
+    """The canvas a ``renderPDF`` renderer draws on (for shapes that draw themselves)."""
+    return renderer._canvas
+
+
 # --- pypdf ---------------------------------------------------------------------
 
 

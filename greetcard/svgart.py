@@ -25,6 +25,7 @@ from reportlab.lib.colors import CMYKColor, Color
 
 from . import colour
 from .errors import TemplateError
+from .rl_hooks import gradient_colors, renderer_canvas, set_gradient_colors, set_soft_mask
 
 #: Embedded images above this many pixels are refused (a decompression bomb, not a logo).
 MAX_IMAGE_PIXELS = 120_000_000
@@ -72,7 +73,7 @@ def image_reader(image: Any, cmyk: bool) -> Any:
     reader = ImageReader(image)
     reader.getRGBData()  # decodes now; it would reset the mask reader set below
     if alpha is not None:
-        reader._dataA = ImageReader(alpha.convert("L"))  # reportlab's soft-mask hook
+        set_soft_mask(reader, ImageReader(alpha.convert("L")))
     assert isinstance(image, Image.Image)
     return reader
 
@@ -109,7 +110,7 @@ def prepare_drawing(drawing: Any, path: Path, cmyk: bool) -> None:
             parent.contents[index] = _ConvertedImage(source, child, cmyk)
         elif isinstance(child, LinearGradientShape | RadialGradientShape):
             if cmyk:
-                child._rl_colors = [_cmyk_color(value) for value in child._rl_colors]
+                set_gradient_colors(child, [_cmyk_color(value) for value in gradient_colors(child)])
             # svglib draws the gradient beside the shape it fills; the shape's opacity is the gradient's.
             siblings = parent.contents
             shape = siblings[index + 1] if index + 1 < len(siblings) else None
@@ -126,7 +127,7 @@ class _TransparentGradient(DirectDraw):  # type: ignore[misc]
         self._alpha = alpha
 
     def drawDirectly(self, renderer: Any) -> None:
-        canvas = renderer._canvas
+        canvas = renderer_canvas(renderer)
         canvas.saveState()
         canvas.setFillAlpha(self._alpha)
         self._gradient.drawDirectly(renderer)

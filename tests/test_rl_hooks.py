@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from typing import Any
 
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfdoc, pdfmetrics
@@ -132,3 +133,64 @@ def test_a_seeded_subset_does_not_depend_on_the_order_of_use() -> None:
         return buffer.getvalue()
 
     assert font_files(pdf("年新賀謹", "謹賀")) == font_files(pdf("年新賀謹", "新年"))
+
+
+def test_a_soft_mask_set_on_an_image_reader_reaches_the_pdf() -> None:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+
+    reader = ImageReader(Image.new("RGB", (4, 4), (200, 30, 30)))
+    reader.getRGBData()
+    rl_hooks.set_soft_mask(reader, ImageReader(Image.new("L", (4, 4), 128)))
+    buffer = io.BytesIO()
+    canvas = canvas_on(buffer)
+    canvas.drawImage(reader, 10, 10, 40, 40, mask="auto")
+    canvas.showPage()
+    canvas.save()
+    images = PdfReader(io.BytesIO(buffer.getvalue())).pages[0]["/Resources"]["/XObject"]
+    assert any("/SMask" in ref.get_object() for ref in images.values())
+
+
+def test_gradient_colours_of_an_svg_shape_can_be_read_and_replaced(tmp_path: Any) -> None:
+    from reportlab.lib.colors import CMYKColor
+    from svglib.svglib import svg2rlg
+
+    svg = tmp_path / "gradient.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><defs>'
+        '<linearGradient id="g"><stop offset="0" stop-color="#ff0000"/>'
+        '<stop offset="1" stop-color="#0000ff"/>'
+        '</linearGradient></defs><rect width="10" height="10" fill="url(#g)"/></svg>',
+        encoding="utf-8",
+    )
+    drawing = svg2rlg(str(svg))
+    found = []
+
+    def walk(node: Any) -> None:
+        for child in getattr(node, "contents", []):
+            if hasattr(child, "_rl_colors"):
+                found.append(child)
+            walk(child)
+
+    walk(drawing)
+    (shape,) = found
+    assert len(rl_hooks.gradient_colors(shape)) == 2
+    rl_hooks.set_gradient_colors(shape, [CMYKColor(0, 1, 1, 0), CMYKColor(1, 1, 0, 0)])
+    assert isinstance(rl_hooks.gradient_colors(shape)[0], CMYKColor)
+
+
+def test_a_shape_that_draws_itself_finds_the_renderers_canvas() -> None:
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.shapes import DirectDraw, Drawing
+
+    seen: list[Any] = []
+
+    class Probe(DirectDraw):  # type: ignore[misc]
+        def drawDirectly(self, renderer: Any) -> None:
+            seen.append(rl_hooks.renderer_canvas(renderer))
+
+    drawing = Drawing(10, 10)
+    drawing.add(Probe())
+    canvas = canvas_on(io.BytesIO())
+    renderPDF.draw(drawing, canvas, 0, 0)
+    assert seen == [canvas]
