@@ -96,9 +96,9 @@ def load_font_spec(spec: FontSpec) -> FontFace:
         path = prepared_path(request)
     except FontProblem as err:
         raise TemplateError(f"{spec.path}: cannot use this font: {err}") from None
-    except Exception as err:  # noqa: BLE001 — a damaged file fails deep inside fontTools in many ways
+    except Exception as err:  # a damaged file fails deep inside fontTools in many ways
         raise TemplateError(
-            f"{spec.path}: cannot use this font ({err}) — the file is damaged; export it again as .ttf or .otf"
+            f"{spec.path}: cannot use this font ({err}) — the file is damaged; export it again"
         ) from None
     return load_font(path, spec.name)
 
