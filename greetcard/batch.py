@@ -198,8 +198,6 @@ def link_summary(prepared: Prepared) -> tuple[str, str]:
     pattern = prepared.link_pattern or prepared.template.link
     example = prepared.cards[0].link if prepared.cards else ""
     return pattern, example
-
-
 def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
     """The token signer when the link uses {token} (the secret is read only then)."""
     pattern = inputs.url if inputs.url is not None else template.link

@@ -686,8 +686,6 @@ def serve(
         run_server(options, echo=lambda line: click.echo(line, err=True))
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
-
-
 @template_group.command("import")
 @click.argument("svg", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("folder", type=click.Path(path_type=Path))

@@ -251,7 +251,9 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
             crop = (max(0.0, left), max(0.0, bottom), max(0.0, width - right), max(0.0, height - top))
             image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
             codes = tuple(
-                result.text for result in zxingcpp.read_barcodes(image, formats=qr_only) if result.valid
+                result.text
+                for result in zxingcpp.read_barcodes(image, formats=qr_only)
+                if result.valid
             )
             lines = None
             if area.caption_rect is not None:
