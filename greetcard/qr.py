@@ -116,10 +116,8 @@ def remember_symbols(symbols: list[QrSymbol]) -> None:
 @lru_cache(maxsize=4096)
 def smallest_version(link: str, error_correction: str = "M") -> int:
     """The QR version ``link`` needs, without building the matrix (no mask search)."""
-    code = qrcode.QRCode(error_correction=_LEVELS[error_correction], border=0, box_size=1)
-    code.add_data(link.encode("utf-8"))
     try:
-        return int(code.best_fit())
+        return qrencode.smallest_version(link.encode("utf-8"), _LEVELS[error_correction])
     except (ValueError, DataOverflowError):
         raise ModulesTooSmall(
             f"the link is {len(link.encode('utf-8'))} bytes, more than a QR code at level "

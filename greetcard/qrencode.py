@@ -15,10 +15,12 @@ matrix are identical; tests compare the two over many links.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from operator import itemgetter
+from typing import Any
 
 import qrcode
 from qrcode import LUT, base, util
@@ -135,11 +137,40 @@ def _final_rows(version: int, error_correction: int, mask: int) -> int:
     return _packed(_function_modules(version, error_correction, mask, test=False))
 
 
+def smallest_version(data: bytes, error_correction: int) -> int:
+    """``qrcode``'s ``best_fit``: the smallest version that holds ``data`` (its chunking, its table)."""
+    start = 1
+    while True:
+        mode_sizes = util.mode_sizes_for_version(start)
+        needed = _data_bits(data, start)
+        version = bisect_left(util.BIT_LIMIT_TABLE[error_correction], needed, start)
+        if version == 41:
+            raise qrcode.exceptions.DataOverflowError("code length overflow")
+        if mode_sizes is util.mode_sizes_for_version(version):
+            return version
+        start = version
+
+
+@lru_cache(maxsize=4096)
+def _data_bits(data: bytes, version: int) -> int:
+    """Bits of mode indicators, lengths and data (the count depends on the version's size class)."""
+    buffer = _BitBuffer()
+    for chunk in _chunks(data):
+        buffer.put(chunk.mode, 4)
+        buffer.put(len(chunk), util.length_in_bits(chunk.mode, version))
+        chunk.write(buffer)
+    return len(buffer)
+
+
+@lru_cache(maxsize=4096)
+def _chunks(data: bytes) -> tuple[Any, ...]:
+    return tuple(util.optimal_data_chunks(data, minimum=20))  # qrcode's add_data default
+
+
 def _codewords(version: int, error_correction: int, data: bytes) -> list[int]:
     """Data and error-correction codewords, interleaved (ISO 18004 7.6)."""
-    chunks = list(util.optimal_data_chunks(data, minimum=20))  # qrcode's add_data default
     buffer = _BitBuffer()
-    for chunk in chunks:
+    for chunk in _chunks(data):
         buffer.put(chunk.mode, 4)
         buffer.put(len(chunk), util.length_in_bits(chunk.mode, version))
         chunk.write(buffer)
