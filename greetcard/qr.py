@@ -42,19 +42,23 @@ class QrSymbol:
     link: str
     version: int
     error_correction: str
-    modules: tuple[tuple[bool, ...], ...]
+    rows: tuple[str, ...]  # "1" dark, "0" light: compact, quick to hash and to scan
 
     @property
     def size(self) -> int:
-        return len(self.modules)
+        return len(self.rows)
+
+    @property
+    def modules(self) -> tuple[tuple[bool, ...], ...]:
+        return tuple(tuple(module == "1" for module in row) for row in self.rows)
 
     def dark_runs(self) -> list[tuple[int, int, int]]:
         """Horizontal runs of dark modules as (row, first column, length): fewer path segments."""
-        runs: list[tuple[int, int, int]] = []
-        for row_index, row in enumerate(self.modules):
-            line = "".join(["1" if dark else "0" for dark in row])
-            runs.extend((row_index, run.start(), run.end() - run.start()) for run in _DARK_RUN.finditer(line))
-        return runs
+        return [
+            (row_index, run.start(), run.end() - run.start())
+            for row_index, line in enumerate(self.rows)
+            for run in _DARK_RUN.finditer(line)
+        ]
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,7 @@ def make_symbol(link: str, error_correction: str = "M") -> QrSymbol:
         version = smallest_version(link, error_correction)
         # qrencode gives qrcode's matrix (same mask choice) at a tenth of the time.
         _, rows = qrencode.encode(link.encode("utf-8"), version, _LEVELS[error_correction])
-        matrix = tuple(tuple(module == "1" for module in row) for row in rows)
-        symbol = QrSymbol(link, version, error_correction, matrix)
+        symbol = QrSymbol(link, version, error_correction, rows)
         remember_symbols([symbol])
     return symbol
 
