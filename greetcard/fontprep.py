@@ -79,7 +79,8 @@ def check_request(request: FontRequest) -> None:
 
     try:
         with request.path.open("rb") as handle:
-            collection = handle.read(4) == b"ttcf"
+            signature = handle.read(4)
+        collection = signature == b"ttcf"
         if collection:
             faces = TTCollection(str(request.path), lazy=True).fonts
             if request.face_index >= len(faces):
@@ -92,9 +93,22 @@ def check_request(request: FontRequest) -> None:
             if request.face_index:
                 raise FontProblem("face is only for .ttc/.otc collections; this file holds one face")
             font = TTFont(str(request.path), lazy=True)
-    except (TTLibError, OSError, ValueError, KeyError, AssertionError) as err:
-        raise FontProblem(f"not a usable font file ({err})") from None
-    _check_embedding(font)
+        if collection or signature == b"OTTO" or "fvar" in font:
+            # A font that will be converted is read through now (a damaged one fails here, at its
+            # template line); a plain TrueType file is left to the loader, which reports damage itself.
+            for tag in ("head", "maxp", "hmtx"):
+                _ = font[tag]
+            if not font.getBestCmap():
+                raise FontProblem("the font maps no characters (no Unicode cmap)")
+        _check_embedding(font)
+    except FontProblem:
+        raise
+    except (TTLibError, OSError, ValueError, KeyError, AssertionError, IndexError, TypeError) as err:
+        raise FontProblem(
+            f"not a usable font file, damaged or truncated ({err or type(err).__name__})"
+        ) from None
+    except Exception as err:  # fontTools' parsers raise many kinds on damaged data
+        raise FontProblem(f"not a usable font file, damaged or truncated ({type(err).__name__})") from None
     if request.instance or request.axes:
         if "fvar" not in font:
             raise FontProblem("instance/weight/axes need a variable font; this font is static")
@@ -147,7 +161,10 @@ def prepared_path(request: FontRequest) -> Path:
     target = cache_folder() / f"{request.path.stem}-{digest.hexdigest()[:20]}.ttf"
     if target.is_file():
         return target
-    font = _static_truetype(request)
+    try:
+        font = _static_truetype(request)
+    except Exception as err:  # conversion of a damaged font fails deep inside fontTools
+        raise FontProblem(f"cannot convert the font ({type(err).__name__}: {err})") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed: parallel renders never read half a file.
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")

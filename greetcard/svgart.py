@@ -40,7 +40,7 @@ class _ConvertedImage(DirectDraw):  # type: ignore[misc]
         self._svgid = getattr(original, "svgid", None)
 
     def drawDirectly(self, renderer: Any) -> None:
-        renderer._canvas.drawImage(self._reader, *self._box, mask="auto")
+        renderer_canvas(renderer).drawImage(self._reader, *self._box, mask="auto")
 
     def getBounds(self) -> tuple[float, float, float, float]:
         x, y, width, height = self._box
@@ -127,10 +127,36 @@ class _TransparentGradient(DirectDraw):  # type: ignore[misc]
         self._alpha = alpha
 
     def drawDirectly(self, renderer: Any) -> None:
+        # svglib's own drawing fills the clip path with the current colour before the shading
+        # (``W* f*``); under an alpha that black would show through, so clip without filling.
+        from svglib.svglib import LinearGradientShape, _shape_to_pdf_path
+
+        gradient = self._gradient
         canvas = renderer_canvas(renderer)
         canvas.saveState()
         canvas.setFillAlpha(self._alpha)
-        self._gradient.drawDirectly(renderer)
+        path = _shape_to_pdf_path(canvas, gradient._clip_shape)
+        if path:
+            canvas.clipPath(path, fill=0, stroke=0)
+            if isinstance(gradient, LinearGradientShape):
+                canvas.linearGradient(
+                    gradient._x0,
+                    gradient._y0,
+                    gradient._x1,
+                    gradient._y1,
+                    gradient._rl_colors,
+                    gradient._positions,
+                    gradient._extend,
+                )
+            else:
+                canvas.radialGradient(
+                    gradient._cx,
+                    gradient._cy,
+                    gradient._r,
+                    gradient._rl_colors,
+                    gradient._positions,
+                    gradient._extend,
+                )
         canvas.restoreState()
 
     def getBounds(self) -> tuple[float, float, float, float]:
@@ -211,6 +237,8 @@ class _Collector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+#: Embedded images are read by content, and only as these (never EPS, which runs Ghostscript).
+RASTER_FORMATS = ("PNG", "JPEG", "TIFF")
 _SHAPES = frozenset({"path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "image"})
 
 
@@ -285,7 +313,7 @@ def _check_embedded_image(path: Path, element: Any) -> None:
     if embedded is None or "svg" in element.get(embedded[0], "")[:30]:
         return
     try:
-        with Image.open(io.BytesIO(embedded[1])) as image:
+        with Image.open(io.BytesIO(embedded[1]), formats=RASTER_FORMATS) as image:
             image.load()
     except Exception as err:  # Pillow raises many kinds on damaged data
         label = element.get("id")
@@ -309,7 +337,8 @@ def _fade_image(element: Any, opacity: float) -> None:
         if not header.endswith(";base64"):
             continue
         try:
-            image: Image.Image = Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGBA")
+            opened = Image.open(io.BytesIO(base64.b64decode(payload)), formats=RASTER_FORMATS)
+            image: Image.Image = opened.convert("RGBA")
         except Exception:
             return  # svglib reports the unreadable image itself
         alpha = image.getchannel("A").point(lambda value: round(value * opacity))

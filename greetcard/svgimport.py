@@ -93,6 +93,7 @@ class Frame:
     name: str
     box: tuple[float, float, float, float]  # x, y, width, height in mm from the trim's top-left
     used: bool = False
+    filled: bool = False  # a visible rectangle: a frame only where no empty frame fits
 
 
 @dataclass
@@ -149,6 +150,7 @@ def import_svg(
     target.mkdir(parents=True, exist_ok=True)
     toml = importer.template_toml(target, bleed_mm)
     importer.remove_template_elements()
+    importer.note_undrawable_artwork()
     artwork = target / ARTWORK_FILE
     _expand_page_for_bleed(root, importer, bleed_mm)
     tree.write(artwork, encoding="utf-8", xml_declaration=True)
@@ -358,7 +360,14 @@ class _Importer:
             named = bool(label) and not _UNNAMED.match(label)
             if named:
                 element = parent
-        self.frames.append(Frame(element, _field_name(label) if named else "", box))
+        fill = self.styles.get(element, "fill", "black").strip().lower()
+        filled = (
+            fill not in ("none", "transparent")
+            and number(self.styles.get(element, "fill-opacity", "1"), 1) > 0
+        )
+        if box[2] * box[3] >= 0.9 * self.width_mm * self.height_mm:
+            named = False  # the background, whatever its name
+        self.frames.append(Frame(element, _field_name(label) if named else "", box, filled=filled))
         if local_name(element) == "g":
             self.frames[-1].element = element  # removing the frame removes its group
         if hidden and not named:
@@ -457,14 +466,32 @@ class _Importer:
             "variation": variation,
         }
 
+    def _frame_at(self, point: tuple[float, float]) -> Frame | None:
+        """The named text frame around a point: the smallest, empty frames before filled rectangles."""
+        candidates = [
+            f
+            for f in self.frames
+            if f.name  # an unnamed rectangle is artwork (a background, say), never a frame
+            and f.name not in _QR_NAMES
+            and not f.name.startswith("image")
+            and _contains(f.box, point)
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda f: (f.filled, f.box[2] * f.box[3]))
+
     def _merge_lines(self) -> None:
         """Texts sharing one frame are one field: Affinity writes each line as its own <text>."""
-        for frame in self.frames:
-            if not frame.name or frame.name in _QR_NAMES or frame.name.startswith("image"):
+        groups: dict[int, list[Placeholder]] = {}
+        frames: dict[int, Frame] = {}
+        for placeholder in self.placeholders:
+            if placeholder.frame_element is not None:
                 continue
-            inside = [
-                p for p in self.placeholders if _contains(frame.box, p.anchor) and p.frame_element is None
-            ]
+            frame = self._frame_at(placeholder.anchor)
+            if frame is not None:
+                groups.setdefault(id(frame), []).append(placeholder)
+                frames[id(frame)] = frame
+        for key, inside in groups.items():
             if len(inside) < 2:
                 continue
             inside.sort(key=lambda p: (p.anchor[1], p.anchor[0]))
@@ -473,21 +500,15 @@ class _Importer:
             for other in inside[1:]:
                 self.placeholders.remove(other)
                 self.to_remove.append(other.element)
-            first.frame_element = frame.element
+            first.frame_element = frames[key].element
 
     def _assign_frames(self) -> None:
         for static in self.static_texts:
             # Fixed text in a named frame (e.g. 謹賀新年 set vertically) becomes a field with that text.
-            frames = [
-                f
-                for f in self.frames
-                if f.name
-                and f.name not in _QR_NAMES
-                and not f.name.startswith("image")
-                and (static.frame_element is f.element or _contains(f.box, static.anchor))
-            ]
-            if frames:
-                static.frame_element = None
+            explicit = any(f.element is static.frame_element and f.name for f in self.frames)
+            if explicit or self._frame_at(static.anchor) is not None:
+                if not explicit:
+                    static.frame_element = None
                 self.placeholders.append(static)  # a field of its own, or a line of the frame's field
                 continue
             self.notes.append(
@@ -505,17 +526,9 @@ class _Importer:
             if placeholder.frame_element is not None:
                 frame = next((f for f in self.frames if f.element is placeholder.frame_element), None)
             if frame is None:
-                containing = [
-                    f
-                    for f in self.frames
-                    if not f.used
-                    and f.name  # an unnamed rectangle is artwork (a background, say), never a frame
-                    and f.name not in _QR_NAMES
-                    and not f.name.startswith("image")
-                    and _contains(f.box, placeholder.anchor)
-                ]
-                if containing:
-                    frame = min(containing, key=lambda f: f.box[2] * f.box[3])
+                frame = self._frame_at(placeholder.anchor)
+                if frame is not None and frame.used:
+                    frame = None
             if frame is not None:
                 frame.used = True
                 placeholder.frame_element = frame.element
@@ -581,6 +594,7 @@ class _Importer:
             if (
                 frame.name
                 and not frame.used
+                and not frame.filled
                 and frame.name not in _QR_NAMES
                 and not frame.name.startswith("image")
             ):
@@ -798,6 +812,35 @@ class _Importer:
             if parent is not None and element in list(parent):
                 parent.remove(element)
 
+    def note_undrawable_artwork(self) -> None:
+        """What stays in the artwork but cannot be printed from SVG: say so now, naming the element."""
+        for element in self.root.iter():
+            name = local_name(element)
+            own = self.styles.own(element)
+            problem = ""
+            if name == "foreignObject":
+                problem = "foreign content (HTML) is not drawn — delete it or convert it to shapes"
+            elif own.get("filter", "none") != "none" or name == "filter":
+                problem = (
+                    "uses a filter (blur, shadow), which is not drawn — expand or rasterise the effect "
+                    "(Inkscape: Edit ▸ Make a Bitmap Copy; Illustrator: Object ▸ Rasterize; Affinity: "
+                    "Layer ▸ Rasterise) or export the artwork as PDF"
+                )
+            elif own.get("mask", "none") != "none":
+                problem = (
+                    "uses a mask, which is not drawn — use a clipping path, or export the artwork as PDF"
+                )
+            elif name == "image":
+                reference = next((v for k, v in element.attrib.items() if k.endswith("href")), "")
+                if reference and not reference.startswith(("data:", "#")):
+                    problem = (
+                        f"links the file {reference[:60]!r}, which is refused in artwork — embed the image "
+                        "(Inkscape: Extensions ▸ Images ▸ Embed Images; Illustrator: Images: Embed; "
+                        "Affinity: Embed images)"
+                    )
+            if problem and name != "filter":
+                self.notes.append(Note(self.describe(element), problem))
+
 
 # --- helpers ---------------------------------------------------------------------
 
@@ -931,7 +974,7 @@ def _write_embedded_image(element: Any, stem: Path) -> Path | None:
             from PIL import Image
 
             try:
-                with Image.open(io.BytesIO(data)) as image:
+                with Image.open(io.BytesIO(data), formats=("PNG", "JPEG", "TIFF")) as image:
                     image.verify()
             except Exception:
                 return None

@@ -243,6 +243,12 @@ def test_damaged_and_cff_fonts_are_refused_clearly(template_copy: Path) -> None:
     (template_copy / "Broken.ttf").write_bytes(source[:300_000])
     (template_copy / "Cff.otf").write_bytes(b"OTTO" + source[4:2000])
     edit(template_copy, 'file = "NotoSansJP-Bold.ttf"', 'file = "Cff.otf"')
+    # CFF fonts are converted to TrueType now; a damaged one is refused at the template line.
+    with pytest.raises(
+        TemplateError, match=r"template\.toml:\d+: fonts\.sans-bold\.file: Cff\.otf: not a usable font"
+    ):
+        load_template(template_copy)
+    edit(template_copy, 'file = "Cff.otf"', 'file = "Broken.ttf"')
     from greetcard.cards import CardBuilder
 
     # CFF fonts are converted to TrueType now; a damaged one is still refused by name.

@@ -190,3 +190,52 @@ def test_svg_element_that_cannot_be_drawn_is_named(docs_template: Path) -> None:
         assert "broken-photo" in str(err) and "cannot be read" in str(err)
     else:
         pytest.fail("a damaged embedded image must be refused")
+
+
+def test_transparent_gradient_does_not_darken_its_shape(
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    docs_template: Path,  # noqa: F811
+) -> None:
+    # svglib fills the clip path in the current colour (black) before the shading; under opacity
+    # that black showed through as a grey rim.
+    use_artwork(
+        docs_template,
+        '<defs><radialGradient id="same"><stop offset="0" stop-color="#f4ecdf"/>'
+        '<stop offset="1" stop-color="#f4ecdf"/></radialGradient></defs>'
+        '<circle cx="50" cy="125" r="15" fill="url(#same)" opacity="0.6"/>',
+    )
+    pdf = render_first(tmp_path, run_cli, docs_template)
+    inside, outside = pixel_at_mm(pdf, 50, 125), pixel_at_mm(pdf, 90, 145)
+    assert all(abs(a - b) <= 3 for a, b in zip(inside, outside, strict=True)), (inside, outside)
+
+
+def test_element_reportlab_fails_to_draw_is_named_not_a_traceback(
+    docs_template: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reportlab.graphics.shapes import DirectDraw
+
+    from greetcard import svgart
+    from greetcard.artwork import prepare_artwork
+
+    class Exploding(DirectDraw):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._svgid = "sparkle-effect"
+
+        def drawDirectly(self, renderer: Any) -> None:
+            raise TypeError("sequence item 209: expected str instance, bytes found")
+
+        def getBounds(self) -> tuple[float, float, float, float]:
+            return (0, 0, 1, 1)
+
+    original = svgart.prepare_drawing
+
+    def with_a_bad_node(drawing: Any, path: Path, cmyk: bool) -> None:
+        original(drawing, path, cmyk)
+        drawing.contents[0].add(Exploding())
+
+    monkeypatch.setattr(svgart, "prepare_drawing", with_a_bad_node)
+    use_artwork(docs_template, '<circle cx="50" cy="50" r="10" fill="#000"/>')
+    with pytest.raises(TemplateError, match="the SVG element id='sparkle-effect' cannot be drawn"):
+        prepare_artwork(docs_template / "art.svg", (105, 148), 3)

@@ -164,3 +164,49 @@ def test_imported_template_renders_and_scans(
     assert rendered.exit_code == 0, rendered.stderr
     pdf = out / read_manifest(out)[0]["file"]
     assert decode_qr_codes(pdf) == [["https://example.org/?r=R1"]]
+
+
+def test_bundled_tategaki_template_is_the_import_of_its_design_svg(tmp_path: Path) -> None:
+    """The third bundled template was made the designer's way: its boxes are the SVG's frames."""
+    from greetcard.assets import bundled_template
+
+    design = Path(__file__).resolve().parent.parent / "tools" / "artwork" / "tategaki-design.svg"
+    imported_data, result = imported_from(design, tmp_path / "tategaki")
+    bundled = load_template(bundled_template("tategaki"))
+    page = bundled.pages[0]
+    imported_fields = fields_of(imported_data)
+    assert {field.name for field in page.fields} == set(imported_fields)
+    for field in page.fields:
+        box = field.box
+        assert close(imported_fields[field.name]["box_mm"], (box.x_mm, box.y_mm, box.width_mm, box.height_mm))
+    assert page.qr is not None
+    assert close(imported_data["pages"][0]["qr"]["box_mm"], (page.qr.x_mm, page.qr.y_mm, page.qr.size_mm))
+    (logo,) = page.images
+    assert logo.file is not None
+    assert logo.file.read_bytes() == (tmp_path / "tategaki" / "logo.png").read_bytes()
+    vertical = [field.name for field in page.fields if field.direction == "vertical"]
+    assert vertical == ["greeting_ja"]
+    assert result.artwork_file.read_bytes() == (bundled_template("tategaki") / "artwork.svg").read_bytes()
+
+
+def imported_from(svg: Path, target: Path) -> tuple[dict[str, Any], Any]:
+    result = import_svg(svg, target)
+    return tomllib.loads(result.template_file.read_text(encoding="utf-8")), result
+
+
+def test_artwork_the_svg_converter_cannot_draw_is_named_at_import(tmp_path: Path) -> None:
+    svg = tmp_path / "effects.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100mm" '
+        'height="148mm" viewBox="0 0 100 148"><defs><filter id="blur"><feGaussianBlur stdDeviation="2"/>'
+        '</filter></defs><rect width="100" height="148" fill="#fff"/>'
+        '<circle id="glow" cx="50" cy="50" r="20" fill="#f00" style="filter:url(#blur)"/>'
+        '<image id="photo" x="0" y="0" width="10" height="10" xlink:href="photo.jpg"/>'
+        '<rect id="qr" x="35" y="90" width="30" height="30" fill="none"/></svg>',
+        encoding="utf-8",
+    )
+    notes = [str(note) for note in import_svg(svg, tmp_path / "out").notes]
+    assert any(note.startswith("<circle> id='glow'") and "uses a filter" in note for note in notes)
+    assert any(
+        note.startswith("<image> id='photo'") and "links the file 'photo.jpg'" in note for note in notes
+    )
