@@ -54,10 +54,10 @@ class QrSymbol:
 
     def dark_runs(self) -> list[tuple[int, int, int]]:
         """Horizontal runs of dark modules as (row, first column, length): fewer path segments."""
+        width = len(self.rows) + 1  # each row and a light separator, scanned as one string
         return [
-            (row_index, run.start(), run.end() - run.start())
-            for row_index, line in enumerate(self.rows)
-            for run in _DARK_RUN.finditer(line)
+            (divmod(run.start(), width)[0], run.start() % width, run.end() - run.start())
+            for run in _DARK_RUN.finditer("0".join(self.rows))
         ]
 
 
