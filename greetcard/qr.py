@@ -56,7 +56,7 @@ class QrSymbol:
         """Horizontal runs of dark modules as (row, first column, length): fewer path segments."""
         width = len(self.rows) + 1  # each row and a light separator, scanned as one string
         return [
-            (divmod(run.start(), width)[0], run.start() % width, run.end() - run.start())
+            (run.start() // width, run.start() % width, run.end() - run.start())
             for run in _DARK_RUN.finditer("0".join(self.rows))
         ]
 
