@@ -224,7 +224,11 @@ def _prepare_artwork(
         content = _convert_colour_operators(contents, (b"rg", b"RG"), colour.rgb_to_cmyk)
     resources = _resources_in_use(page, content)
     srgb_profile = colour.srgb_profile_bytes() if device_rgb and cmyk else None
-    objects = _serialise_page_as_form(page, bbox, content, resources, srgb_profile)
+    # Nested forms carry their own colour operators: in an RGB profile they become RGB too.
+    nested = (
+        (lambda data: _convert_colour_operators(data, (b"k", b"K"), colour.cmyk_to_rgb)) if not cmyk else None
+    )
+    objects = _serialise_page_as_form(page, bbox, content, resources, srgb_profile, nested)
     covered = (
         (trim_in_form.left - bbox.left) / PT_PER_MM,
         (trim_in_form.bottom - bbox.bottom) / PT_PER_MM,
@@ -394,9 +398,17 @@ def _convert_colour_operators(
 
 
 def _serialise_page_as_form(
-    page: Any, bbox: Rect, content: bytes, resources: DictionaryObject, srgb_profile: bytes | None
+    page: Any,
+    bbox: Rect,
+    content: bytes,
+    resources: DictionaryObject,
+    srgb_profile: bytes | None,
+    convert_forms: Callable[[Any], bytes] | None = None,
 ) -> list[Chunks]:
-    """The page as a Form XObject (object 0) and everything its resources reach."""
+    """The page as a Form XObject (object 0) and everything its resources reach.
+
+    ``convert_forms`` rewrites the content of nested form XObjects (colour conversion).
+    """
     objects: list[Chunks] = [[]]
     numbers: dict[tuple[int, int], int] = {}
 
@@ -447,6 +459,11 @@ def _serialise_page_as_form(
     def write_stream(stream: StreamObject, out: Chunks) -> None:
         data = stream._data  # the stored (still encoded) bytes: copied, never re-encoded
         dictionary = DictionaryObject({k: v for k, v in stream.items() if k != "/Length"})
+        if convert_forms is not None and stream.get("/Subtype") == "/Form":
+            data = convert_forms(stream)
+            dictionary = DictionaryObject(
+                {k: v for k, v in dictionary.items() if k not in ("/Filter", "/DecodeParms")}
+            )
         if "/Filter" not in dictionary:
             data = zlib.compress(data, 6)
             dictionary[NameObject("/Filter")] = NameObject("/FlateDecode")

@@ -725,7 +725,13 @@ def template_new(folder: Path, source: str | None) -> None:
     metavar="DIR|NAME",
     help="A template folder (the page then reloads its previews on every save) or a bundled template.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8741, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8741,
+    show_default=True,
+    help="Port to listen on; when the default is taken, a free one is used (0: always a free one).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--allow-remote",
