@@ -150,7 +150,14 @@ def prepare_artwork(
             f"{path}: the artwork nests its objects too deeply to read — export it again from the "
             "design program (e.g. as PDF/X-4)"
         ) from None
-    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as err:
+    except (
+        PyPdfError,
+        ValueError,
+        TypeError,
+        LookupError,
+        AttributeError,
+        ArithmeticError,
+    ) as err:
         raise TemplateError(
             f"{path}: cannot read the artwork ({type(err).__name__}: {str(err)[:200]}) — export it again "
             "from the design program (PDF, SVG, PNG or JPEG)"
@@ -537,6 +544,10 @@ def _svg_to_pdf(path: Path, cmyk: bool = True) -> bytes:
         raise TemplateError(
             f"{path}:{line}:{column + 1}: the SVG is not well-formed XML ({err}) — save it again "
             "from the design program"
+        ) from None
+    except (LookupError, UnicodeError) as err:  # e.g. <?xml encoding="TF-8"?> (found by fuzzing)
+        raise TemplateError(
+            f"{path}: the SVG's text encoding cannot be read ({err}) — save it again as UTF-8"
         ) from None
     for element in root.iter():
         if element.tag.rsplit("}", 1)[-1] != "image":

@@ -314,7 +314,14 @@ def _check_embedded_image(path: Path, element: Any) -> None:
         return
     try:
         with Image.open(io.BytesIO(embedded[1]), formats=RASTER_FORMATS) as image:
+            if image.size[0] * image.size[1] > MAX_IMAGE_PIXELS:  # judged before decoding
+                raise TemplateError(
+                    f"{path}: the embedded <image> has {image.size[0]} × {image.size[1]} px, far more "
+                    "than print needs — export it smaller"
+                )
             image.load()
+    except TemplateError:
+        raise
     except Exception as err:  # Pillow raises many kinds on damaged data
         label = element.get("id")
         what = f"id={label!r}" if label else "without id"

@@ -756,3 +756,25 @@ def test_check_json_is_utf8_whatever_the_console_code_page(tmp_path: Path) -> No
     assert b"Traceback" not in result.stderr
     document = json.loads(result.stdout.decode("utf-8"))
     assert document["rows"] > 0 and "リスト" in document["recipients"]
+
+
+def test_eps_embedded_in_an_svg_as_png_is_refused_without_running_ghostscript(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+
+    from greetcard.artwork import prepare_artwork
+
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n{ } loop\n%%EOF\n"
+    art = tmp_path / "front.svg"
+    art.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="106mm" '
+        'height="154mm" viewBox="0 0 106 154"><rect width="106" height="154" fill="#ffffff"/>'
+        f'<image xlink:href="data:image/png;base64,{base64.b64encode(eps).decode()}" width="10" height="10"/>'
+        "</svg>",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("a subprocess was started"))
+    monkeypatch.setattr(subprocess, "check_call", lambda *a, **k: pytest.fail("a subprocess was started"))
+    with pytest.raises(TemplateError, match=r"embedded <image>.*cannot be read"):
+        prepare_artwork(art, (100, 148), 3)
