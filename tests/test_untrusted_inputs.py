@@ -549,7 +549,7 @@ def test_xlsx_with_a_lone_far_row_reads_quickly(tmp_path: Path) -> None:
     started = time.perf_counter()
     result = read_recipients(_xlsx_with_sheet(tmp_path / "far.xlsx", sheet))
     assert [r.company for r in result.recipients] == ["ACME"]
-    assert time.perf_counter() - started < 15
+    assert time.perf_counter() - started < 60  # a hang guard: a million blank rows are never walked
 
 
 def test_xlsx_sheet_padded_to_the_last_column_is_limited(
