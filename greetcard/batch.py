@@ -155,6 +155,8 @@ class RenderOptions:
     #: multiprocessing start method (None: the platform's default; "spawn" is what Windows uses)
     start_method: str | None = None
     parallel_threshold: int = PARALLEL_THRESHOLD
+    impose_gutter_mm: float | None = None  # None: the profile's (a shop's) value
+    impose_margin_mm: float | None = None
 
     @property
     def press_file(self) -> str | None:
@@ -187,6 +189,7 @@ class RenderReport:
     not_written: list[str] = field(default_factory=list)  #: every file that could not be written
     interrupted: bool = False
     selected: bool = False
+    imposition: str = ""  #: cards per sheet and sheets, when imposed
     link_pattern: str = ""
     link_example: str = ""
 
@@ -257,7 +260,7 @@ class CardStream:
         self.inputs = inputs
         self.template = load_template(inputs.template_folder)
         self.profile = resolve_profile(self.template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-        self.renderer = CardRenderer(self.template, self.profile)
+        self.renderer = CardRenderer(self.template, self.profile, inputs.url)
         self.list: RecipientStream | None = self._open_list()
         self.columns = list(self.list.columns)
         self.path = self.list.path
@@ -543,13 +546,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             report.seconds = time.perf_counter() - started
             return report
     if options.impose_sheet:
-        from .impose import plan_sheet
+        from .impose import sheet_plan_for
 
         # Fail before writing anything, not after every card is on disk.
-        plan_sheet(
-            options.impose_sheet,
-            (stream.template.width_mm, stream.template.height_mm),
-            stream.profile.bleed_mm,
+        sheet_plan_for(
+            stream.renderer, options.impose_sheet, options.impose_gutter_mm, options.impose_margin_mm
         )
     with folder_lock(options.out):
         folder = _usable_folder(options.out)
@@ -673,12 +674,14 @@ class PressFile:
     name: str
     title: str
     sheet: str | None = None
+    gutter_mm: float | None = None
+    margin_mm: float | None = None
 
     def render(self, renderer: CardRenderer, cards: list[Card]) -> bytes:
         if self.sheet:
             from .impose import impose
 
-            return impose(renderer, cards, self.sheet, self.title)
+            return impose(renderer, cards, self.sheet, self.title, self.gutter_mm, self.margin_mm)
         return renderer.render(cards, title=self.title)
 
 
@@ -717,7 +720,7 @@ def _start_worker(inputs: Inputs, folder: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     template = load_template(inputs.template_folder)
     profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-    _WORKER_STATE["renderer"] = (CardRenderer(template, profile), Path(folder))
+    _WORKER_STATE["renderer"] = (CardRenderer(template, profile, inputs.url), Path(folder))
 
 
 def _draw_in_worker(card: Card, keep_symbols: bool) -> _Drawn:
@@ -1053,8 +1056,14 @@ class _FolderRun:
             return
         sheet = self.options.impose_sheet
         title = f"{self.stream.template.name} — {len(self.press_cards)} cards"
-        self.press = PressFile(self.press_name, title, sheet)
-        self.press_digest.update(f"{self.press_name}\0{title}\0{sheet}".encode())
+        gutter, margin = self.options.impose_gutter_mm, self.options.impose_margin_mm
+        self.press = PressFile(self.press_name, title, sheet, gutter, margin)
+        if sheet:
+            from .impose import sheet_plan_for
+
+            plan = sheet_plan_for(self.stream.renderer, sheet, gutter, margin)
+            self.report.imposition = plan.summary(len(self.press_cards), len(self.stream.template.pages))
+        self.press_digest.update(f"{self.press_name}\0{title}\0{sheet}\0{gutter}\0{margin}".encode())
         fingerprint = self.press_digest.hexdigest()
         current = self.ledger.current(self.press_name)
         if current is not None and current.fingerprint == fingerprint:
