@@ -267,8 +267,8 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
         if beyond_latin1 and implausibility(japanese, "cp932") <= PLAUSIBLE_SHARE:
             raise RecipientsError(
                 f"{path}: the text reads plausibly in more than one encoding "
-                f"(as utf-8: {_sample_names(text)}; as cp932: {_sample_names(japanese)}) — pass the right one, e.g. --encoding utf-8 or "
-                "--encoding cp932"
+                f"(as utf-8: {_sample_names(text)}; as cp932: {_sample_names(japanese)}) — "
+                "pass the right one, e.g. --encoding utf-8 or --encoding cp932"
             )
     return text, "utf-8"
 
