@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .assets import bundled_template
+from .assets import bundled_template, template_folder
 from .cards import Card, CardBuilder, RowRefused
 from .errors import Location, OutputError, RecipientsError, TemplateError, located
 from .filling import unused_columns
@@ -57,7 +57,7 @@ class Inputs:
 
     @property
     def template_folder(self) -> Path:
-        return self.template or bundled_template()
+        return template_folder(self.template) if self.template is not None else bundled_template()
 
 
 @dataclass(frozen=True)
@@ -343,6 +343,20 @@ def _write_batch(
         ) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def press_file_in(batch_file: str, out: Path) -> str:
+    """``--batch`` as a file name in ``out``: a path elsewhere is refused, never silently renamed."""
+    target = Path(batch_file)
+    if len(target.parts) <= 1 and "\\" not in batch_file:
+        return batch_file
+    if target.parent.resolve() == out.resolve():
+        return target.name
+    raise OutputError(
+        f"--batch {batch_file}: the press file is written into the output folder ({out}), beside the "
+        f"cards and the manifest — give a file name such as --batch {target.name}, or pass "
+        f"--out {target.parent} to put the cards and the press file there"
+    )
 
 
 def _batch_name(name: str) -> str:

@@ -67,7 +67,12 @@ class CardBuilder:
                         place_symbol(check_link(self.link_pattern.fill({})), page.qr)
                     except ModulesTooSmall as err:
                         raise LinkError(f"{template.file}: QR code: {err}") from None
-        self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
+        languages: dict[str, int] = {}
+        for recipient in recipients.recipients:
+            languages.setdefault(recipient.language, recipient.line)
+        self.fields: dict[tuple[int, str], CompiledField] = compile_fields(
+            template, set(recipients.columns), languages
+        )
         self._fitted: dict[tuple[int, str, str], FittedText] = {}
         self.chains: dict[tuple[str, ...], FontChain] = {}
         for page in template.pages:

@@ -63,11 +63,26 @@ def link_text(link: str) -> str:
     return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
 
 
-def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int, str], CompiledField]:
+def compile_fields(
+    template: CardTemplate, columns: set[str], languages: dict[str, int] | None = None
+) -> dict[tuple[int, str], CompiledField]:
     """Compile every field's text once; refuse names that are neither columns nor known.
 
-    Keyed by (page index, field name).
+    ``languages`` maps each language the list uses to its first line: a field
+    without a text for one of them and without ``default`` is refused here,
+    before any card prints another language's text. Keyed by (page index, field name).
     """
+    for page in template.pages:
+        for field in page.fields:
+            if "default" in field.text:
+                continue  # one text serves every language
+            for language, line in sorted((languages or {}).items()):
+                if language not in field.text:
+                    raise TemplateError(
+                        f"{field.where}: field '{field.name}' has no text for language '{language}' "
+                        f'(used from line {line} of the list) and no default — add {language} = "…" '
+                        'or default = "…" to its text'
+                    )
     allowed = set(columns) | set(KNOWN_COLUMNS) | set(EXTRA_NAMES)
     compiled: dict[tuple[int, str], CompiledField] = {}
     for page_index, page in enumerate(template.pages):
