@@ -51,19 +51,56 @@ class _ContentTaggedTTFont(TTFont):  # type: ignore[misc]
 
     reportlab tags the subsets of every file AAAAAA+, AAAAAB+, …; when a shop merges
     single cards, different subsets then share one name and a RIP may mix their glyphs
-    (garbled names).  Here equal tags mean equal subsets.
+    (garbled names).  Here equal tags mean equal subsets.  The same hook writes the
+    ToUnicode map correctly for characters beyond U+FFFF (:func:`to_unicode_cmap`).
     """
 
     def addObjects(self, doc: object) -> None:
         state = self.state.get(doc)
         subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
         face_name = bytes(self.face.name)
-        original = ttfonts.SUBSETN
+        original, original_cmap = ttfonts.SUBSETN, ttfonts.makeToUnicodeCMap
         ttfonts.SUBSETN = lambda n, *_: subset_tag(face_name, subsets[n])
+        ttfonts.makeToUnicodeCMap = to_unicode_cmap
         try:
             super().addObjects(doc)
         finally:
-            ttfonts.SUBSETN = original
+            ttfonts.SUBSETN, ttfonts.makeToUnicodeCMap = original, original_cmap
+
+
+def to_unicode_cmap(font_name: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters beyond U+FFFF as UTF-16 surrogate pairs.
+
+    reportlab writes ``<20BB7>`` for 𠮷, an odd-length string that readers reject, so the
+    character copied out of the PDF as something else; PDF 32000 9.10.3 wants UTF-16BE.
+    """
+    entries = [
+        f"<{index:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>" for index, code in enumerate(subset)
+    ]
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            "/CIDSystemInfo",
+            f"<< /Registry ({font_name})",
+            f"/Ordering ({font_name})",
+            "/Supplement 0",
+            ">> def",
+            f"/CMapName /{font_name} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(subset)} beginbfchar",
+            *entries,
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
 
 
 def subset_tag(face_name: bytes, codepoints: tuple[int, ...]) -> bytes:
