@@ -34,7 +34,7 @@ from .output import (
 from .preflight import ERROR, INFO, WARNING, Finding, card_findings, errors_in, template_findings
 from .qr import QrSymbol, make_symbol, remember_symbols
 from .recipients import RecipientList, RowProblem, read_recipients
-from .render import CardRenderer
+from .render import CardRenderer, newest_modification
 from .template import CardTemplate, PrintProfile, load_template
 
 MANIFEST_NAME = "manifest.csv"
@@ -139,6 +139,8 @@ def prepare(inputs: Inputs) -> Prepared:
     template = load_template(inputs.template_folder)
     profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
     renderer = CardRenderer(template, profile)
+    if inputs.recipients.is_file():
+        renderer.created_epoch = newest_modification([inputs.recipients, template.file.parent])
     recipients = read_recipients(
         inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
     )

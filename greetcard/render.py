@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from reportlab import rl_config
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
 
 from . import colour, pdfx
@@ -95,6 +99,30 @@ class PageGeometry:
         return (x, y, box.width_mm * PT_PER_MM, box.height_mm * PT_PER_MM)
 
 
+def newest_modification(paths: Sequence[Path]) -> int:
+    """The newest modification time of these files (folders: the files inside), in whole seconds.
+
+    Print PDFs carry it as their creation date: a real date for the print shop's intake,
+    and still the same bytes for the same inputs.
+    """
+    times: list[float] = []
+    for path in paths:
+        files = [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]
+        times.extend(f.stat().st_mtime for f in files if f.exists())
+    return int(max(times)) if times else 946684800  # 2000-01-01, reportlab's invariant date
+
+
+def _time_stamp(epoch: int) -> TimeStamp:
+    """reportlab's document time stamp for a given moment, in UTC."""
+    stamp = TimeStamp(1)
+    stamp.t = epoch
+    stamp.lt = time.gmtime(epoch)
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
+
+
 class CardRenderer:
     """Draws cards for one template and print profile; artwork is prepared once here."""
 
@@ -104,6 +132,8 @@ class CardRenderer:
         first_font = next(iter(template.fonts.values()))
         self.initial_font = load_font(first_font.path, first_font.name).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
+        #: Seconds since 1970 stamped as the PDFs' creation date (None: reportlab's fixed 2000-01-01).
+        self.created_epoch: int | None = None
         self.artworks: list[PreparedArtwork | None] = [
             prepare_artwork(
                 page.artwork, (template.width_mm, template.height_mm), template.bleed_mm, profile.color_model
@@ -175,6 +205,8 @@ class CardRenderer:
         canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
         # reportlab's invariant mode gives every file the same /ID; the content makes it unique again.
         canvas._doc.updateSignature(fingerprint)
+        if self.created_epoch is not None and not os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+            canvas._doc._timeStamp = _time_stamp(self.created_epoch)
         return canvas
 
     def finish(self, canvas: Canvas, title: str, fingerprint: str) -> None:
