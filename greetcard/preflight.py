@@ -12,8 +12,15 @@ from dataclasses import asdict, dataclass
 
 from .artwork import PreparedArtwork
 from .cards import Card
-from .layout import place_lines
-from .template import Box, CardTemplate, PrintProfile
+from .layout import FittedText, place_lines
+from .template import (
+    DIN_LANG_CARD_MM,
+    DL_WINDOW_CLEARANCE_MM,
+    DL_WINDOW_VISIBLE_MM,
+    Box,
+    CardTemplate,
+    PrintProfile,
+)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_RASTER_DPI = 300
@@ -188,6 +195,23 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         recipient.line,
                     )
                 )
+            if field.kind == "address" and (template.width_mm, template.height_mm) == DIN_LANG_CARD_MM:
+                outside = _outside_dl_window(fitted)
+                if outside:
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            where,
+                            f"field '{field.name}': address line {outside!r} leaves the part of a DL window "
+                            "envelope's window that is visible in every position (x 20–100 mm, y 50–84 mm "
+                            f"of the card, {DL_WINDOW_CLEARANCE_MM:g} mm clearance) — shorten the address, "
+                            'or use din5008 = "DL" for the address field',
+                            recipient.id,
+                            recipient.company,
+                            field.name,
+                            recipient.line,
+                        )
+                    )
             for placed in place_lines(fitted):
                 ink = Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm)
                 if (
@@ -210,6 +234,23 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                     )
                     break
     return findings
+
+
+def _outside_dl_window(fitted: FittedText) -> str:
+    """The first address line whose ink is outside the window's always-visible area, or ''."""
+    x, y, width, height = DL_WINDOW_VISIBLE_MM
+    left, top = x + DL_WINDOW_CLEARANCE_MM, y + DL_WINDOW_CLEARANCE_MM
+    right, bottom = x + width - DL_WINDOW_CLEARANCE_MM, y + height - DL_WINDOW_CLEARANCE_MM
+    for placed in place_lines(fitted):
+        tolerance = TOLERANCE_MM
+        if (
+            placed.x_mm < left - tolerance
+            or placed.x_mm + placed.width_mm > right + tolerance
+            or placed.top_mm < top - tolerance
+            or placed.bottom_mm > bottom + tolerance
+        ):
+            return placed.line.text
+    return ""
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:

@@ -60,3 +60,60 @@ def test_print_pdfs_carry_the_newest_input_date_not_2000(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1000000000")  # the reproducible-builds override still wins
     result = run_cli("render", str(path), "--template", str(template), "--out", str(tmp_path / "c"), "-q")
     assert PdfReader(next((tmp_path / "c").glob("*.pdf"))).metadata["/CreationDate"].startswith("D:20010909")
+
+
+def test_lang_address_stays_in_the_always_visible_part_of_the_dl_window(tmp_path: Path, run_cli: Any) -> None:
+    """Form B coordinates let 6-line foreign addresses and long lines slide out of a DL window."""
+    from pypdf import PdfReader
+
+    from greetcard.batch import Inputs, prepare
+    from greetcard.layout import place_lines
+
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "id;company;department;contact;salutation;street;postcode;city;country;language\n"
+        "F1;Yamato Logistics Europe Vertriebsgesellschaft mbH;Abteilung Internationale Zusammenarbeit;"
+        "Dr. Anna Müller-Lüdenscheidt;Frau;Königsallee 106, Eingang B, 3. Obergeschoss;40215;"
+        "Düsseldorf-Stadtmitte;Schweiz;de\n"
+        "F2;Yamato Logistics Europe Vertriebsgesellschaft für Groß- und Einzelhandel mbH & Co. KG;"
+        "Abteilung für internationale Zusammenarbeit;Dr. Anna Müller-Lüdenscheidt;Frau;"
+        "Königsallee 106, Eingang B, 3. Obergeschoss;40215;Düsseldorf-Stadtmitte;Schweiz;de\n",
+        encoding="utf-8",
+    )
+    from greetcard.assets import bundled_template
+
+    prepared = prepare(Inputs(recipients=path, template=bundled_template("lang")))
+    assert prepared.cards, [str(p) for p in prepared.problems]
+    address = next(f for f in prepared.cards[0].pages[1].fields if f.field.name == "address")
+    assert len(address.lines) == 6
+    for placed in place_lines(address):
+        assert 21.5 - 0.01 <= placed.x_mm and placed.x_mm + placed.width_mm <= 98.5 + 0.01
+        assert 51.5 - 0.01 <= placed.top_mm and placed.bottom_mm <= 82.5 + 0.01
+    # A row whose address cannot fit there is an error of its own line; the other row renders.
+    assert [p.location.line for p in prepared.problems] == [3]
+    assert "field 'address'" in prepared.problems[0].message
+    result = run_cli("render", str(path), "--template", "lang", "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 1, result.output
+    pdf = next((tmp_path / "out").glob("F1*.pdf"))
+    assert "Schweiz" in PdfReader(pdf).pages[1].extract_text()
+
+
+def test_form_b_address_on_a_din_lang_card_is_a_check_error_per_row(tmp_path: Path, run_cli: Any) -> None:
+    import shutil
+
+    from greetcard.assets import bundled_template
+
+    template = tmp_path / "tpl"
+    shutil.copytree(bundled_template("lang"), template)
+    toml = template / "template.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('din5008 = "DL"', 'din5008 = "B"'), encoding="utf-8"
+    )
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "id;company;street;postcode;city;country\nA1;Alpha GmbH;Ring 1;50667;Köln;Frankreich\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", str(path), "--template", str(template))
+    assert result.exit_code == 1
+    assert "list.csv:2" in result.output and "DL window" in result.output
