@@ -540,6 +540,11 @@ def _not_fit_reason(field: TextField, best_effort: tuple[float, int] | None, gly
     )
 
 
+def line_in_fonts(text: str, chain: FontChain, size_pt: float) -> Line:
+    """One line of text split into runs of the first font of ``chain`` that has each character."""
+    return _line(text, chain, size_pt)
+
+
 def _line(text: str, chain: FontChain, size_pt: float) -> Line:
     runs: list[Run] = []
     current_face: FontFace | None = None

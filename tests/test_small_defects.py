@@ -117,3 +117,52 @@ def test_form_b_address_on_a_din_lang_card_is_a_check_error_per_row(tmp_path: Pa
     result = run_cli("check", str(path), "--template", str(template))
     assert result.exit_code == 1
     assert "list.csv:2" in result.output and "DL window" in result.output
+
+
+def test_proof_labels_use_fallback_fonts_and_never_overlap(tmp_path: Path, run_cli: Any) -> None:
+    """Labels were cut by counting characters (Japanese ran into the next label) in one font (□ for Ł)."""
+    from pypdf import PdfReader
+
+    names = [
+        "ミナト・インターナショナル・ホールディングス株式会社ヨーロッパ統括本部デュッセルドルフ支店",
+        "Przedsiębiorstwo Łódź Logistyka Międzynarodowa Spółka z ograniczoną odpowiedzialnością",
+        "株式会社ヨーロッパ・ジャパン・トレーディング・パートナーズ欧州事業本部第一営業部",
+        "Nippon Süßwaren Vertriebsgesellschaft für Groß- und Einzelhandel in Deutschland mbH",
+    ]
+    path = tmp_path / "list.csv"
+    rows = [f"P{i};{name};;;;\n" for i, name in enumerate(names)]
+    rows.append("P4;Shinkansen Rail Systems Europe Holdings B.V. & Co. KG International;;;;en\n")
+    rows.append("P5;株式会社髙橋製作所デュッセルドルフ支店;欧州事業部;部長;髙橋 一郎;ja\n")
+    path.write_text("id;company;department;title;contact;language\n" + "".join(rows), encoding="utf-8")
+    proof = tmp_path / "proof.pdf"
+    result = run_cli("proof", str(path), "-o", str(proof))
+    assert result.exit_code == 0, result.output
+    page_fonts = PdfReader(proof).pages[0]["/Resources"]["/Font"]
+    base_fonts = {str(font.get_object()["/BaseFont"]) for font in page_fonts.values()}
+    assert any("BIZUDPMincho" in name for name in base_fonts), base_fonts  # Ł, ę, ł come from the fallback
+    document = pdfium.PdfDocument(str(proof))
+    try:
+        text_page = document[0].get_textpage()
+        label_spans = []
+        for index in range(len(rows)):
+            searcher = text_page.search(f"P{index} · ")
+            found = searcher.get_next()
+            if found is None:
+                continue  # not among the worst cases
+            start, _ = found
+            left, bottom, _, _ = text_page.get_charbox(start)
+            right, position = left, start
+            while position < text_page.count_chars():
+                char = text_page.get_text_range(position, 1)
+                if char in "\r\n":
+                    break
+                right = max(right, text_page.get_charbox(position)[2])
+                position += 1
+            label_spans.append((round(bottom), left, right))
+    finally:
+        document.close()
+    assert len(label_spans) >= 3
+    for row in {span[0] for span in label_spans}:
+        spans = sorted((left, right) for bottom, left, right in label_spans if bottom == row)
+        for (_, right), (next_left, _) in zip(spans, spans[1:], strict=False):
+            assert right < next_left, f"labels overlap: {spans}"
