@@ -158,7 +158,71 @@ def template_findings(
                     "PDF/X-4) — convert it to CMYK in the design program for exact colours",
                 )
             )
+    return findings + overlap_findings(template)
+
+
+def overlap_findings(template: CardTemplate) -> list[Finding]:
+    """Text boxes that overlap each other or the QR code's white plate (warnings), or the code (error).
+
+    The code's area is the plate less the narrowest quiet zone it can get (at the smallest module
+    size), so a box that reaches into it covers modules for some link.
+    """
+    findings: list[Finding] = []
+    for page_number, page in enumerate(template.pages, start=1):
+        on_page = f" (page {page_number})" if len(template.pages) > 1 else ""
+        fields = list(page.fields)
+        for index, field in enumerate(fields):
+            for other in fields[index + 1 :]:
+                if _intersect(field.box, other.box):
+                    findings.append(
+                        Finding(
+                            WARNING,
+                            "template",
+                            f"field '{field.name}'{on_page} box overlaps field '{other.name}' — their texts "
+                            "can print over each other; move or shrink one box",
+                            field=field.name,
+                        )
+                    )
+            if page.qr is None or not _intersect(field.box, page.qr.box):
+                continue
+            quiet_mm = page.qr.min_module_mm * page.qr.quiet_zone_modules
+            code = Box(
+                page.qr.x_mm + quiet_mm,
+                page.qr.y_mm + quiet_mm,
+                page.qr.size_mm - 2 * quiet_mm,
+                page.qr.size_mm - 2 * quiet_mm,
+            )
+            if _intersect(field.box, code):
+                findings.append(
+                    Finding(
+                        ERROR,
+                        "template",
+                        f"field '{field.name}'{on_page} box covers the QR code — text there makes the code "
+                        "unreadable; move the box off the QR box",
+                        field=field.name,
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "template",
+                        f"field '{field.name}'{on_page} box overlaps the QR code's white plate (its quiet "
+                        "zone) — text there can stop phones finding the code; move the box off the QR box",
+                        field=field.name,
+                    )
+                )
     return findings
+
+
+def _intersect(first: Box, second: Box) -> bool:
+    """True when two boxes share an area (touching edges do not count)."""
+    return (
+        first.x_mm < second.right_mm - TOLERANCE_MM
+        and second.x_mm < first.right_mm - TOLERANCE_MM
+        and first.y_mm < second.bottom_mm - TOLERANCE_MM
+        and second.y_mm < first.bottom_mm - TOLERANCE_MM
+    )
 
 
 def card_findings(card: Card, template: CardTemplate, where: str) -> list[Finding]:

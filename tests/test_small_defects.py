@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 from reportlab.pdfbase import ttfonts
 
+from .conftest import SAMPLE as ROOT_SAMPLE
 from .conftest import page_text
 
 
@@ -87,8 +89,8 @@ def test_lang_address_stays_in_the_always_visible_part_of_the_dl_window(tmp_path
     address = next(f for f in prepared.cards[0].pages[1].fields if f.field.name == "address")
     assert len(address.lines) == 6
     for placed in place_lines(address):
-        assert 21.5 - 0.01 <= placed.x_mm and placed.x_mm + placed.width_mm <= 98.5 + 0.01
-        assert 51.5 - 0.01 <= placed.top_mm and placed.bottom_mm <= 82.5 + 0.01
+        assert placed.x_mm >= 21.5 - 0.01 and placed.x_mm + placed.width_mm <= 98.5 + 0.01
+        assert placed.top_mm >= 51.5 - 0.01 and placed.bottom_mm <= 82.5 + 0.01
     # A row whose address cannot fit there is an error of its own line; the other row renders.
     assert [p.location.line for p in prepared.problems] == [3]
     assert "field 'address'" in prepared.problems[0].message
@@ -164,5 +166,40 @@ def test_proof_labels_use_fallback_fonts_and_never_overlap(tmp_path: Path, run_c
     assert len(label_spans) >= 3
     for row in {span[0] for span in label_spans}:
         spans = sorted((left, right) for bottom, left, right in label_spans if bottom == row)
-        for (_, right), (next_left, _) in zip(spans, spans[1:], strict=False):
+        for (_, right), (next_left, _) in itertools.pairwise(spans):
             assert right < next_left, f"labels overlap: {spans}"
+
+
+def _template_with(tmp_path: Path, old: str, new: str) -> Path:
+    import shutil
+
+    from greetcard.assets import bundled_template
+
+    template = tmp_path / "tpl"
+    shutil.copytree(bundled_template(), template)
+    toml = template / "template.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert old in text
+    toml.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return template
+
+
+def test_text_box_on_the_qr_plate_is_a_warning(tmp_path: Path, run_cli: Any) -> None:
+    # The link line moved up by 1 mm reaches into the plate's quiet zone (QR box ends at 119 mm).
+    template = _template_with(tmp_path, "box_mm = [22, 119.5, 56, 5]", "box_mm = [22, 118, 56, 5]")
+    result = run_cli("check", str(ROOT_SAMPLE), "--template", str(template))
+    assert "field 'link' box overlaps the QR code's white plate" in result.output
+    assert result.exit_code == 0  # a warning
+
+
+def test_text_box_covering_the_qr_code_is_an_error(tmp_path: Path, run_cli: Any) -> None:
+    template = _template_with(tmp_path, "box_mm = [8, 62, 84, 25]", "box_mm = [8, 62, 84, 40]")
+    result = run_cli("check", str(ROOT_SAMPLE), "--template", str(template))
+    assert "field 'message' box covers the QR code" in result.output
+    assert result.exit_code == 1
+
+
+def test_text_boxes_overlapping_each_other_are_a_warning(tmp_path: Path, run_cli: Any) -> None:
+    template = _template_with(tmp_path, "box_mm = [8, 41, 84, 19]", "box_mm = [8, 35, 84, 25]")
+    result = run_cli("check", str(ROOT_SAMPLE), "--template", str(template))
+    assert "field 'greeting' box overlaps field 'recipient'" in result.output
