@@ -144,7 +144,7 @@ def prepare_artwork(
         pdf = path.read_bytes()
         kind = "pdf"
     elif suffix == ".svg":
-        pdf = _svg_to_pdf(path)
+        pdf = _svg_to_pdf(path, cmyk)
         kind = "svg"
     else:
         pdf, raster_dpi = _raster_to_pdf(path, trim_mm, bleed_mm, cmyk)
@@ -459,11 +459,8 @@ def _num(value: float) -> str:
 # --- other formats become a one-page PDF first ---------------------------------
 
 
-def _svg_to_pdf(path: Path) -> bytes:
+def _svg_to_pdf(path: Path, cmyk: bool = True) -> bytes:
     from xml.etree import ElementTree
-
-    from reportlab.graphics import renderPDF
-    from svglib.svglib import svg2rlg
 
     try:
         root = ElementTree.parse(path).getroot()
@@ -487,17 +484,9 @@ def _svg_to_pdf(path: Path) -> bytes:
             f"{path}: the SVG contains text, which would be drawn in a substitute font — convert the "
             "text to outlines (paths) in the design program"
         )
-    try:
-        drawing = svg2rlg(str(path))
-    except Exception as err:  # svglib raises many kinds on broken files
-        raise TemplateError(
-            f"{path}: cannot read the SVG artwork ({err}) — save it again as plain SVG"
-        ) from None
-    if drawing is None or not getattr(drawing, "contents", None):
-        raise TemplateError(f"{path}: the SVG artwork draws nothing — save it again as plain SVG")
-    buffer = io.BytesIO()
-    renderPDF.drawToFile(drawing, buffer, autoSize=1)
-    return buffer.getvalue()
+    from .svgart import svg_to_pdf
+
+    return svg_to_pdf(path, cmyk)
 
 
 def _raster_to_pdf(

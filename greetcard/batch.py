@@ -36,6 +36,7 @@ from .qr import QrSymbol, make_symbol, remember_symbols
 from .recipients import RecipientList, RowProblem, read_recipients
 from .render import CardRenderer, newest_modification
 from .template import CardTemplate, PrintProfile, load_template
+from .tokens import TokenSigner, load_signer
 
 MANIFEST_NAME = "manifest.csv"
 #: Below this many cards a second process costs more than it saves.
@@ -54,6 +55,8 @@ class Inputs:
     profile: str = "print"
     bleed_mm: float | None = None
     crop_marks: bool | None = None
+    secret_file: Path | None = None  # for {token} links; else $GREETCARD_TOKEN_SECRET(_FILE)
+    campaign: str | None = None
 
     @property
     def template_folder(self) -> Path:
@@ -144,7 +147,7 @@ def prepare(inputs: Inputs) -> Prepared:
     recipients = read_recipients(
         inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
     )
-    builder = CardBuilder(template, recipients, inputs.url)
+    builder = CardBuilder(template, recipients, inputs.url, link_tokens(inputs, template))
     cards: list[Card] = []
     problems = list(recipients.problems)
     findings: list[Finding] = []
@@ -194,6 +197,12 @@ def link_summary(prepared: Prepared) -> tuple[str, str]:
     pattern = prepared.link_pattern or prepared.template.link
     example = prepared.cards[0].link if prepared.cards else ""
     return pattern, example
+
+
+def link_tokens(inputs: Inputs, template: CardTemplate) -> TokenSigner | None:
+    """The token signer when the link uses {token} (the secret is read only then)."""
+    pattern = inputs.url if inputs.url is not None else template.link
+    return load_signer(inputs.secret_file, inputs.campaign) if "{token}" in (pattern or "") else None
 
 
 def preflight_findings(prepared: Prepared) -> list[Finding]:
@@ -464,7 +473,7 @@ def _written(
         context = multiprocessing.get_context("fork")
         # The QR mask search is the costliest step per card: spread it over the cores first, so
         # the card writers and the press file (forked below) all find every symbol ready.
-        keys = sorted({(p.qr.link, p.qr.spec.error_correction) for c in cards for p in c.pages if p.qr})
+        keys = sorted({(p.qr.link, p.qr.error_correction) for c in cards for p in c.pages if p.qr})
         with context.Pool(workers, initializer=_leave_interrupts_to_the_parent) as pool:
             remember_symbols(pool.map(_encode, keys, chunksize=16))
         _WORK = (renderer, cards, names, folder)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import GreetcardError, LinkError, Location, located
+from .errors import GreetcardError, LinkError, Location, TemplateError, located
 from .filling import CompiledField, compile_fields, link_text
-from .fonts import FontChain, load_font
+from .fonts import FontChain, load_font_spec
+from .images import ImageProblem, PlacedImage, place_image, resolve_row_image
 from .layout import FittedText, MissingGlyphs, TextDoesNotFit, fit_text
 from .qr import LinkPattern, ModulesTooSmall, QrPlacement, check_link, place_symbol
 from .recipients import Recipient, RecipientList, describe_char
-from .template import CardTemplate, TextField
+from .template import CardTemplate, ImageField, TextField
+from .tokens import TOKEN_PLACEHOLDER, TokenSigner, missing_secret
 
 #: Distinct field texts whose fitting is remembered (most texts repeat; names do not).
 FIT_CACHE_LIMIT = 20_000
@@ -35,6 +37,7 @@ class RowRefused(GreetcardError):
 class CardPage:
     fields: tuple[FittedText, ...]
     qr: QrPlacement | None
+    images: tuple[PlacedImage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,15 @@ class Card:
 class CardBuilder:
     """The per-batch preparation that makes building each card cheap."""
 
-    def __init__(self, template: CardTemplate, recipients: RecipientList, link: str | None = None) -> None:
+    def __init__(
+        self,
+        template: CardTemplate,
+        recipients: RecipientList,
+        link: str | None = None,
+        tokens: TokenSigner | None = None,
+    ) -> None:
         self.template = template
+        self.tokens = tokens
         self.list_path = recipients.path
         self.columns = list(recipients.columns)
         pattern = link if link is not None else template.link
@@ -59,6 +69,8 @@ class CardBuilder:
                 f'{template.file}: the template has no link — add link = "https://…" or pass --url'
             )
         self.link_pattern = LinkPattern.parse(pattern, set(recipients.columns))
+        if TOKEN_PLACEHOLDER in self.link_pattern.columns and tokens is None:
+            raise missing_secret(f"the link {pattern!r}")
         if not self.link_pattern.columns:
             # One link for every card: if it cannot fit, that is the template's problem, not each row's.
             for page in template.pages:
@@ -74,23 +86,31 @@ class CardBuilder:
             template, set(recipients.columns), languages
         )
         self._fitted: dict[tuple[int, str, str], FittedText] = {}
+        self.fixed_images = self._fixed_images(set(recipients.columns))
         self.chains: dict[tuple[str, ...], FontChain] = {}
         for page in template.pages:
             for field in page.fields:
                 if field.fonts not in self.chains:
                     self.chains[field.fonts] = FontChain(
-                        tuple(load_font(template.fonts[name].path, name) for name in field.fonts)
+                        tuple(load_font_spec(template.fonts[name]) for name in field.fonts)
                     )
 
+    def link_for(self, recipient: Recipient) -> str:
+        """The recipient's link, with its {token} when the pattern has one."""
+        values = recipient.values
+        if self.tokens is not None and TOKEN_PLACEHOLDER in self.link_pattern.columns:
+            values = {**values, TOKEN_PLACEHOLDER: self.tokens.token(recipient.id)}
+        return check_link(self.link_pattern.fill(values))
+
     def build(self, recipient: Recipient) -> Card:
-        link = check_link(self.link_pattern.fill(recipient.values))
+        link = self.link_for(recipient)
         pages = []
         for page_index, page in enumerate(self.template.pages):
             fitted_fields = []
             for field in page.fields:
                 text = self.fields[(page_index, field.name)].fill(recipient, link)
                 try:
-                    fitted_fields.append(self._fit(page_index, field, text))
+                    fitted_fields.append(self._fit(page_index, field, text, (link, link_text(link))))
                 except MissingGlyphs as err:
                     listed = ", ".join(describe_char(c) for c in err.characters)
                     raise self._refusal(
@@ -115,15 +135,66 @@ class CardBuilder:
                     placement = place_symbol(link, page.qr)
                 except ModulesTooSmall as err:
                     raise self._refusal(recipient, None, f"QR code: {err}") from None
-            pages.append(CardPage(tuple(fitted_fields), placement))
+            pages.append(CardPage(tuple(fitted_fields), placement, self._images(page_index, recipient)))
         return Card(recipient, link, tuple(pages))
 
-    def _fit(self, page_index: int, field: TextField, text: str) -> FittedText:
+    def _fixed_images(self, columns: set[str]) -> dict[tuple[int, str], PlacedImage]:
+        """Logos are checked once; a per-row image's column must exist in the list."""
+        fixed = {}
+        for page_index, page in enumerate(self.template.pages):
+            for image in page.images:
+                if image.file is not None:
+                    try:
+                        fixed[(page_index, image.name)] = place_image(image, image.file)
+                    except ImageProblem as err:
+                        raise TemplateError(f"{image.where}: image '{image.name}': {err}") from None
+                elif image.column not in columns:
+                    raise TemplateError(
+                        f"{image.where}: image '{image.name}' takes its file from the column "
+                        f"{image.column!r}, which the list {self.list_path.name} does not have — add the "
+                        "column or change column"
+                    )
+        return fixed
+
+    def _images(self, page_index: int, recipient: Recipient) -> tuple[PlacedImage, ...]:
+        placed = []
+        for image in self.template.pages[page_index].images:
+            fixed = self.fixed_images.get((page_index, image.name))
+            if fixed is not None:
+                placed.append(fixed)
+                continue
+            placed_image = self._row_image(image, recipient)
+            if placed_image is not None:
+                placed.append(placed_image)
+        return tuple(placed)
+
+    def _row_image(self, image: ImageField, recipient: Recipient) -> PlacedImage | None:
+        """The row's own image; an empty cell leaves the box empty, a bad file refuses the row."""
+        assert image.column is not None
+        value = recipient.values.get(image.column, "").strip()
+        if not value:
+            return None
+        try:
+            return place_image(image, resolve_row_image(self.list_path.parent, value))
+        except ImageProblem as err:
+            column_number = self.columns.index(image.column) + 1 if image.column in self.columns else None
+            raise RowRefused(
+                Location(self.list_path, recipient.line, column_number),
+                f"{image.column}: {err} (image field '{image.name}')",
+            ) from None
+
+    def _fit(self, page_index: int, field: TextField, text: str, links: tuple[str, ...] = ()) -> FittedText:
         """Fit text, once per distinct text: greetings and senders repeat on every card."""
         key = (page_index, field.name, text)
         fitted = self._fitted.get(key)
         if fitted is None:
-            fitted = fit_text(text, field, self.chains[field.fonts])
+            if field.direction == "vertical":
+                from .vertical import fit_vertical
+
+                fitted = fit_vertical(text, field, self.chains[field.fonts])
+            else:
+                links_in_text = tuple(link for link in links if link in text)
+                fitted = fit_text(text, field, self.chains[field.fonts], links_in_text)
             if len(self._fitted) < FIT_CACHE_LIMIT:
                 self._fitted[key] = fitted
         return fitted

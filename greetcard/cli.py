@@ -90,6 +90,12 @@ list_options = [
         default=None,
         help="Crop marks outside the bleed (overrides the profile).",
     ),
+    click.option(
+        "--secret-file",
+        type=click.Path(path_type=Path),
+        help="Secret for {token} links (default: $GREETCARD_TOKEN_SECRET_FILE or $GREETCARD_TOKEN_SECRET).",
+    ),
+    click.option("--campaign", help="Campaign name mixed into {token}, so each campaign has its own tokens."),
 ]
 
 
@@ -166,6 +172,24 @@ def main() -> None:
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
+@click.option(
+    "--verify",
+    "verify_after",
+    is_flag=True,
+    help="Finally decode every card's QR code (see 'greetcard verify').",
+)
+@click.option(
+    "--mail-merge",
+    type=click.Path(path_type=Path),
+    metavar="FILE.csv",
+    help="With --profile screen: also write a CSV (id, company, email, pdf, subject) for a mail merge.",
+)
+@click.option(
+    "--subject",
+    default="{template} – {company}",
+    show_default=True,
+    help="Subject line for --mail-merge; {company}, {id} and {template} are filled in.",
+)
 def render(
     inputs: Inputs,
     out: Path,
@@ -174,6 +198,9 @@ def render(
     strict: bool,
     jobs: int,
     quiet: bool,
+    verify_after: bool,
+    mail_merge: Path | None,
+    subject: str,
 ) -> None:
     """Render one print-ready PDF per recipient into --out.
 
@@ -197,6 +224,8 @@ def render(
         batch_file = press_file_in(batch_file, out) if batch_file else None
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
+    if mail_merge is not None and inputs.profile != "screen":
+        raise click.UsageError("--mail-merge lists the PDFs to send by e-mail: use it with --profile screen")
     options = RenderOptions(
         inputs=inputs,
         out=out,
@@ -239,8 +268,53 @@ def render(
             if report.batch_file:
                 click.echo(f"press file: {report.batch_file}", err=True)
             click.echo(_link_line(report.link_pattern, report.link_example), err=True)
-    if not report.ok:
+    if mail_merge is not None and report.written:
+        _write_mail_merge(inputs, report, mail_merge, subject, quiet)
+    verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
+    if not report.ok or not verified:
         sys.exit(1)
+
+
+def _write_mail_merge(inputs: Inputs, report: Any, path: Path, subject: str, quiet: bool) -> None:
+    from .links import mail_merge_csv, mail_merge_rows
+    from .recipients import read_recipients
+    from .template import load_template
+
+    try:
+        template = load_template(inputs.template_folder)
+        recipients = read_recipients(
+            inputs.recipients, inputs.encoding, inputs.delimiter, template.default_language
+        )
+        written = [
+            (entry.row_id, entry.company, report.out / entry.file)
+            for entry in report.entries
+            if entry.status == "written"
+        ]
+        rows = mail_merge_rows(written, recipients.recipients, subject, template.name)
+        target = write_file(path, mail_merge_csv(rows), ".csv")
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    if not quiet:
+        with_email = sum(1 for row in rows if row.email)
+        click.echo(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)", err=True)
+
+
+def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
+    """render --verify: the run's folder and press file, read back; True when every card passed."""
+    from .template import load_template
+    from .verify import summary, verify
+
+    try:
+        template = load_template(inputs.template_folder)
+        targets = [report.out, *([report.batch_file] if report.batch_file else [])]
+        results = [verify(target, template, report.profile, None, jobs) for target in targets]
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for result in results:
+        for line in summary(result):
+            if not quiet or not result.ok:
+                click.echo(_visible(line), err=True)
+    return all(result.ok for result in results)
 
 
 @main.command()
@@ -402,13 +476,114 @@ def proof(
         title = (
             f"Proof · {prepared.template.name} · {inputs.recipients.name} · profile {prepared.profile.name}"
         )
-        data = proof_sheet(prepared.renderer, cases, prepared.problems, title)
+        from .margin import template_margin
+
+        scan_margin = template_margin(prepared.template, [card.link for card in prepared.cards])
+        data = proof_sheet(prepared.renderer, cases, prepared.problems, title, scan_margin.lines())
         written = write_file(output, data, ".pdf")
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)
     if prepared.problems:
         sys.exit(1)
+
+
+@main.command("links")
+@with_list_options
+@output_option("links.csv", "The CSV to write (id, company, token, link).")
+def links_command(inputs: Inputs, output: Path) -> None:
+    """Export every recipient's link (and {token}) for the team that runs the video page.
+
+    The CSV (UTF-8 with BOM, formula-safe like the manifest) maps each id and
+    company to its token and full link, so the web team can map tokens to a
+    greeting or count scans. The token secret is never written.
+
+    \b
+    Examples:
+      greetcard links kunden.csv --url 'https://example.org/v/{token}' --secret-file secret.txt
+      GREETCARD_TOKEN_SECRET=... greetcard links list.xlsx -o web/links.csv
+    """
+    from .links import links_csv, recipient_links
+
+    try:
+        rows, problems = recipient_links(inputs)
+        written = write_file(output, links_csv(rows), ".csv")
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for problem in problems:
+        click.echo(f"  {_visible(problem)}", err=True)
+    click.echo(f"{written}: {len(rows)} links, {len(problems)} rows refused", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@main.command("verify")
+@click.argument("target", type=click.Path(path_type=Path), default=Path("cards"), required=False)
+@template_option
+@click.option("--profile", "profile_name", help="Print profile of a press file (default: read from the PDF).")
+@click.option("--manifest", type=click.Path(path_type=Path), help="The manifest (default: beside the PDFs).")
+@click.option("--margin", is_flag=True, help="Also degrade each code layout and report the scan margin.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+def verify_command(
+    target: Path,
+    template: Path | None,
+    profile_name: str | None,
+    manifest: Path | None,
+    margin: bool,
+    jobs: int,
+    as_json: bool,
+) -> None:
+    """Prove that every card's QR code opens its own link.
+
+    TARGET is an output folder (default: cards) or a press PDF (single pages
+    or imposed sheets) beside its manifest.csv. Each card's QR area is
+    rendered at 300 dpi with pdfium and decoded with zxing-cpp; the code must
+    be the only one there and equal the manifest's link, and the link printed
+    under it must read the same. Exit status 1 on any failure.
+
+    \b
+    Examples:
+      greetcard verify cards
+      greetcard verify cards/press-SRA3.pdf --json
+      greetcard verify karten --template mein-design --margin
+    """
+    from .assets import bundled_template
+    from .template import load_template
+    from .verify import summary, verify
+
+    try:
+        loaded = load_template(template or bundled_template())
+        report = verify(target, loaded, profile_name, manifest, jobs)
+        margins = _margin_reports(loaded, target, manifest) if margin else []
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    if as_json:
+        import json
+
+        result = report.as_dict()
+        if margin:
+            result["margin"] = [entry.as_dict() for entry in margins]
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for line in summary(report):
+            click.echo(_visible(line))
+        for entry in margins:
+            for line in entry.lines():
+                click.echo(line)
+    if not report.ok or any(not entry.ok for entry in margins):
+        sys.exit(1)
+
+
+def _margin_reports(template: Any, target: Path, manifest: Path | None) -> list[Any]:
+    from .margin import template_margin
+    from .verify import MANIFEST_NAME, read_manifest
+
+    manifest_path = manifest or (target if target.is_dir() else target.parent) / MANIFEST_NAME
+    links = [card.link for card in read_manifest(manifest_path)]
+    return [template_margin(template, links)]
 
 
 @main.group("template")
@@ -482,6 +657,102 @@ def sample(path: Path) -> None:
     except GreetcardError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"wrote {written} — try: greetcard check {written}", err=True)
+
+
+@main.command()
+@click.argument("recipients", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--template",
+    "-t",
+    "template",
+    metavar="DIR|NAME",
+    help="A template folder (the page then reloads its previews on every save) or a bundled template.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8741, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other than this computer (anyone with the printed link can then use the page).",
+)
+@click.option("--open/--no-open", "open_browser", default=True, help="Open the page in the default browser.")
+def serve(
+    recipients: Path | None,
+    template: str | None,
+    port: int,
+    host: str,
+    allow_remote: bool,
+    open_browser: bool,
+) -> None:
+    """Open greetcard as a web page on this computer: list, template, proof, print.
+
+    Nothing leaves the computer: the page listens on 127.0.0.1 only and needs
+    the secret link printed at start. Uploaded lists are removed on exit.
+
+    \b
+    Examples:
+      greetcard serve
+      greetcard serve kunden.xlsx
+      greetcard serve --template mein-design      # designer mode: previews follow every save
+    """
+    from .scaffold import source_template
+    from .web import ServeOptions, run_server
+
+    try:
+        folder = source_template(template) if template else None
+        options = ServeOptions(
+            recipients=recipients,
+            template=folder,
+            designer=folder is not None and template == str(folder),  # a folder, not a bundled name
+            host=host,
+            port=port,
+            allow_remote=allow_remote,
+            open_browser=open_browser,
+        )
+        run_server(options, echo=lambda line: click.echo(line, err=True))
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@template_group.command("import")
+@click.argument("svg", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option(
+    "--width-mm",
+    type=click.FloatRange(20, 1000),
+    help="The card's trim width, for an SVG sized in px or percent (default: read from the SVG).",
+)
+@click.option(
+    "--bleed",
+    "bleed_mm",
+    type=click.FloatRange(0, 20),
+    default=3.0,
+    show_default=True,
+    help="Bleed in mm the artwork's page is widened by.",
+)
+def template_import(svg: Path, folder: Path, width_mm: float | None, bleed_mm: float) -> None:
+    """Make a template folder from an SVG with {{ placeholders }} and named frames.
+
+    \b
+    Name a rectangle around each placeholder text (e.g. company), one square
+    "qr" and, for a logo, "image-logo" in the layers panel, then export SVG.
+    Examples:
+      greetcard template import karte.svg mein-design
+      greetcard template import karte.svg mein-design --width-mm 100
+    """
+    from .svgimport import import_svg
+
+    try:
+        result = import_svg(svg, folder, width_mm=width_mm, bleed_mm=bleed_mm)
+    except GreetcardError as err:
+        raise click.ClickException(str(err)) from None
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(
+        f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
+        f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides",
+        err=True,
+    )
 
 
 class _ProgressBar:

@@ -125,16 +125,23 @@ _CORRESPONDENCE_SOURCES = (
 )
 
 
-def unused_columns(template: CardTemplate, columns: list[str], link_columns: tuple[str, ...]) -> list[str]:
-    """List columns that no field text and no link uses: a ``Vorname`` column silently ignored shows up."""
-    used: set[str] = set(link_columns) | {"id", "language"}
+def columns_used(template: CardTemplate) -> set[str]:
+    """The list columns the template's field texts refer to, directly or through a ready-made value."""
+    used: set[str] = set()
     for page in template.pages:
+        used |= {image.column for image in page.images if image.column}
         for field in page.fields:
             for source in field.text.values():
                 try:
                     used |= meta.find_undeclared_variables(_ENVIRONMENT.parse(source))
                 except jinja2.TemplateSyntaxError:
-                    continue  # reported when the fields are compiled
+                    continue  # compile_fields reports it with its location
     if used & set(CORRESPONDENCE_NAMES):
         used |= set(_CORRESPONDENCE_SOURCES)
+    return used - set(EXTRA_NAMES)
+
+
+def unused_columns(template: CardTemplate, columns: list[str], link_columns: tuple[str, ...]) -> list[str]:
+    """List columns that no field text and no link uses: a ``Vorname`` column silently ignored shows up."""
+    used = columns_used(template) | set(link_columns) | {"id", "language"}
     return [column for column in columns if column not in used]

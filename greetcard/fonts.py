@@ -17,6 +17,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from .errors import TemplateError
+from .template import FontSpec
 
 #: Characters that never need a glyph: line breaks are layout, not ink.
 _INVISIBLE = {"\n"}
@@ -138,6 +139,18 @@ def load_font(path: Path, key: str = "") -> FontFace:
         ascent_per_mille=float(face.ascent),
         descent_per_mille=float(face.descent),
     )
+
+
+def load_font_spec(spec: FontSpec) -> FontFace:
+    """A template's font: CFF, variable and collection fonts become static TrueType first (cached)."""
+    from .fontprep import FontProblem, FontRequest, prepared_path
+
+    request = FontRequest(spec.path, spec.face_index, spec.instance, spec.axes)
+    try:
+        path = prepared_path(request)
+    except FontProblem as err:
+        raise TemplateError(f"{spec.path}: cannot use this font: {err}") from None
+    return load_font(path, spec.name)
 
 
 @dataclass(frozen=True)

@@ -458,9 +458,56 @@ def wrap(paragraphs: list[list[str]], widths: dict[str, float], max_width: float
     return lines
 
 
-def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
-    """Fit ``text`` into ``field`` at the largest size from ``size_pt`` down to ``min_size_pt``."""
+#: A printed link may break only before these, and never inside its host.
+LINK_BREAKS_BEFORE = frozenset("/?&")
+
+
+def link_segments(link: str) -> list[str]:
+    """A link's unbreakable pieces: scheme and host whole, the rest split before ``/``, ``?``, ``&``.
+
+    Nothing is added at a break, so the lines joined give the link exactly, and a break never
+    falls at a hyphen (``neujahrsgross-`` / ``japan.de`` reads as two words, or a typo).
+    """
+    scheme, separator, rest = link.partition("://")
+    if not separator:
+        scheme, rest = "", link
+    host_end = next((i for i, char in enumerate(rest) if char in LINK_BREAKS_BEFORE), len(rest))
+    pieces = [scheme + separator + rest[:host_end]]
+    for char in rest[host_end:]:
+        if char in LINK_BREAKS_BEFORE:
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    if len(pieces) > 1 and pieces[-1] == "/":
+        trailing_slash = pieces.pop()  # a lone trailing slash on its own line helps nobody
+        pieces[-1] += trailing_slash
+    return pieces
+
+
+def _paragraph_segments(
+    paragraph: str, split: Callable[[str], list[str]], links: tuple[str, ...]
+) -> list[str]:
+    """Segments of a paragraph split by ``split``, in which each link keeps its own break rules."""
+    for link in links:
+        start = paragraph.find(link) if link else -1
+        if start >= 0:
+            before, after = paragraph[:start], paragraph[start + len(link) :]
+            return [
+                *_paragraph_segments(before, split, links),
+                *link_segments(link),
+                *_paragraph_segments(after, split, links),
+            ]
+    return split(paragraph) if paragraph else []
+
+
+def fit_text(text: str, field: TextField, chain: FontChain, links: tuple[str, ...] = ()) -> FittedText:
+    """Fit ``text`` into ``field`` at the largest size from ``size_pt`` down to ``min_size_pt``.
+
+    ``links`` found in the text break only as :func:`link_segments` allows; they shrink rather
+    than break anywhere else.
+    """
     text = normalise_spaces(text)
+    links = tuple(sorted((link for link in links if link), key=len, reverse=True))
     if field.kind == "address":
         text = "\n".join(line for line in text.split("\n") if line.strip())
     missing = chain.missing(text)
@@ -470,17 +517,22 @@ def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
     # resort of breaking Japanese between any two characters, inside a word.
     paragraphs_of_text = text.split("\n")
     japanese = any(is_cjk(char) for char in text)
-    good = [[segments_of_words(paragraph, cjk_breaks=not japanese) for paragraph in paragraphs_of_text]]
+
+    def split_all(split: Callable[[str], list[str]]) -> list[list[str]]:
+        return [_paragraph_segments(paragraph, split, links) for paragraph in paragraphs_of_text]
+
+    good = [split_all(lambda part: segments_of_words(part, cjk_breaks=not japanese))]
     fallback: list[list[list[str]]] = []
     if japanese:
-        good.append([segments_by_phrase(paragraph) for paragraph in paragraphs_of_text])
-        fallback.append([segments_of_words(paragraph, cjk_breaks=True) for paragraph in paragraphs_of_text])
-    widths = {" ": chain.width_pt(" ", 1.0)}
+        good.append(split_all(segments_by_phrase))
+        fallback.append(split_all(lambda part: segments_of_words(part, cjk_breaks=True)))
+    widths = {" ": chain.width_pt(" ", 1.0) + field.tracking / 1000}
     for paragraphs in (*good, *fallback):
         for pieces in paragraphs:
             for piece in pieces:
                 if piece not in widths:
-                    widths[piece] = chain.width_pt(piece, 1.0)
+                    # Tracking (letter spacing) adds its share of an em after every character.
+                    widths[piece] = chain.width_pt(piece, 1.0) + len(piece) * field.tracking / 1000
     box_width_pt = field.box.width_mm / MM_PER_PT
     box_height_pt = field.box.height_mm / MM_PER_PT
     glyph_height = (chain.ascent_per_mille - chain.descent_per_mille) / 1000
@@ -498,7 +550,7 @@ def fit_text(text: str, field: TextField, chain: FontChain) -> FittedText:
                     return FittedText(
                         field,
                         size,
-                        tuple(_line(line, chain, size) for line in lines),
+                        tuple(_line(line, chain, size, field.tracking) for line in lines),
                         broke_inside_word and _breaks_inside_a_word(lines, good),
                     )
                 best_effort = (size, len(lines))
@@ -545,7 +597,9 @@ def line_in_fonts(text: str, chain: FontChain, size_pt: float) -> Line:
     return _line(text, chain, size_pt)
 
 
-def _line(text: str, chain: FontChain, size_pt: float) -> Line:
+def _line(text: str, chain: FontChain, size_pt: float, tracking: float = 0.0) -> Line:
+    """A line in font runs; with tracking every character is followed by that much space but the last."""
+    spacing = tracking * size_pt / 1000
     runs: list[Run] = []
     current_face: FontFace | None = None
     current = ""
@@ -553,10 +607,18 @@ def _line(text: str, chain: FontChain, size_pt: float) -> Line:
         face = chain.face_for(char) or chain.faces[0]
         if face is not current_face and current:
             assert current_face is not None
-            runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
+            runs.append(
+                Run(
+                    current_face,
+                    current,
+                    current_face.text_width_pt(current, size_pt) + spacing * len(current),
+                )
+            )
             current = ""
         current_face = face
         current += char
     if current and current_face is not None:
-        runs.append(Run(current_face, current, current_face.text_width_pt(current, size_pt)))
-    return Line(tuple(runs), sum(run.width_pt for run in runs))
+        runs.append(
+            Run(current_face, current, current_face.text_width_pt(current, size_pt) + spacing * len(current))
+        )
+    return Line(tuple(runs), sum(run.width_pt for run in runs) - (spacing if text else 0.0))

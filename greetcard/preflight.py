@@ -9,6 +9,7 @@ the same checks and refuses what fails.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .artwork import PreparedArtwork
 from .cards import Card
@@ -110,6 +111,7 @@ def template_findings(
                         field=field.name,
                     )
                 )
+        findings.extend(_image_field_findings(page.images, template, on_page))
         if artwork is None:
             continue
         name = artwork.source.name
@@ -225,12 +227,64 @@ def _intersect(first: Box, second: Box) -> bool:
     )
 
 
+def _image_field_findings(images: Any, template: CardTemplate, on_page: str) -> list[Finding]:
+    """Image boxes in the safe zone; a fixed image's resolution at its printed size."""
+    from .images import ImageProblem, place_image
+
+    findings = []
+    for image in images:
+        sides = _outside_safe_zone(image.box, template)
+        if sides:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "template",
+                    f"image '{image.name}'{on_page} box reaches outside the {template.safe_margin_mm:g} mm "
+                    f"safe zone ({', '.join(sides)}) — move it inwards",
+                    field=image.name,
+                )
+            )
+        if image.file is None:
+            continue
+        try:
+            placed = place_image(image, image.file)
+        except ImageProblem:
+            continue  # reported when the cards are built
+        finding = _dpi_finding(placed, "template")
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _dpi_finding(placed: Any, where: str, recipient: Any = None) -> Finding | None:
+    dpi = placed.dpi
+    field = placed.field
+    if dpi is None or dpi >= field.min_dpi - 1:
+        return None
+    return Finding(
+        WARNING if dpi >= field.min_dpi / 2 else ERROR,
+        where,
+        f"image '{field.name}': {placed.facts.path.name} has {dpi:.0f} dpi at its printed size; print needs "
+        f"{field.min_dpi:g} dpi — use a larger file ({placed.facts.width:.0f} px wide gives "
+        f"{placed.facts.width / field.min_dpi * 25.4:.0f} mm)",
+        recipient.id if recipient else "",
+        recipient.company if recipient else "",
+        field.name,
+        recipient.line if recipient else 0,
+    )
+
+
 def card_findings(card: Card, template: CardTemplate, where: str) -> list[Finding]:
     """Checks of one laid-out card: shrunk text (info) and ink outside the safe zone (error)."""
     findings: list[Finding] = []
     recipient = card.recipient
     margin = template.safe_margin_mm - TOLERANCE_MM
     for page in card.pages:
+        for image in page.images:
+            if image.field.file is None:  # fixed images are the template's findings
+                finding = _dpi_finding(image, where, recipient)
+                if finding is not None:
+                    findings.append(finding)
         for fitted in page.fields:
             field = fitted.field
             if fitted.shrunk:
@@ -276,8 +330,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                             recipient.line,
                         )
                     )
-            for placed in place_lines(fitted):
-                ink = Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm)
+            for shown, ink in _ink_of(fitted):
                 if (
                     ink.x_mm < margin
                     or ink.y_mm < margin
@@ -288,7 +341,7 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         Finding(
                             ERROR,
                             where,
-                            f"field '{field.name}': text {placed.line.text!r} reaches outside the "
+                            f"field '{field.name}': text {shown!r} reaches outside the "
                             f"{template.safe_margin_mm:g} mm safe zone — move the box inwards",
                             recipient.id,
                             recipient.company,
@@ -315,6 +368,29 @@ def _outside_dl_window(fitted: FittedText) -> str:
         ):
             return placed.line.text
     return ""
+
+
+def _ink_of(fitted: Any) -> list[tuple[str, Box]]:
+    """Each line's (or vertical piece's) text and the box its ink may fill."""
+    if fitted.field.direction == "vertical":
+        from .vertical import place_glyphs
+
+        return [
+            (
+                glyphs.text,
+                Box(
+                    glyphs.ink_left_mm,
+                    glyphs.ink_top_mm,
+                    glyphs.ink_right_mm - glyphs.ink_left_mm,
+                    glyphs.ink_bottom_mm - glyphs.ink_top_mm,
+                ),
+            )
+            for glyphs in place_glyphs(fitted)
+        ]
+    return [
+        (placed.line.text, Box(placed.x_mm, placed.top_mm, placed.width_mm, placed.bottom_mm - placed.top_mm))
+        for placed in place_lines(fitted)
+    ]
 
 
 def errors_in(findings: list[Finding]) -> list[Finding]:

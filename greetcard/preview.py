@@ -116,6 +116,10 @@ def _draw_guides(image: Image.Image, renderer: CardRenderer, page_index: int, dp
         box = frame.rect(field.box)
         draw.rectangle(box, outline=GUIDE_COLOURS["field"], fill=(*GUIDE_COLOURS["field"], 28), width=line)
         draw.text((box[0] + 2, box[1] + 1), field.name, fill=GUIDE_COLOURS["field"], font=font)
+    for image_field in page.images:  # image boxes, in the QR code's colour
+        box = frame.rect(image_field.box)
+        draw.rectangle(box, outline=GUIDE_COLOURS["qr"], width=line)
+        draw.text((box[0] + 2, box[1] + 1), f"image {image_field.name}", fill=GUIDE_COLOURS["qr"], font=font)
     if page.qr is not None:
         box = frame.rect(page.qr.box)
         draw.rectangle(box, outline=GUIDE_COLOURS["qr"], width=line)
@@ -125,5 +129,5 @@ def _draw_guides(image: Image.Image, renderer: CardRenderer, page_index: int, dp
             fill=GUIDE_COLOURS["qr"],
             font=font,
         )
-    legend = "bleed · trim · safe zone · fields · QR"
+    legend = "bleed · trim · safe zone · fields · QR" + (" · images" if page.images else "")
     draw.text((4, 2), legend, fill=(90, 90, 90), font=font)

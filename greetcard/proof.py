@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .artwork import import_page, link_into
 from .cards import Card
-from .fonts import FontChain, load_font
+from .fonts import FontChain, load_font_spec
 from .layout import FittedText, Run, is_cjk, line_in_fonts
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
@@ -111,13 +111,20 @@ def _smallest_scale(card: Card) -> float:
 
 
 def proof_sheet(
-    renderer: CardRenderer, cases: Sequence[ProofCase], refused: Sequence[RowProblem], title: str
+    renderer: CardRenderer,
+    cases: Sequence[ProofCase],
+    refused: Sequence[RowProblem],
+    title: str,
+    notes: Sequence[str] = (),
 ) -> bytes:
-    """One A3 sheet: the cases' cards side by side (all pages), labels, and the refused rows."""
+    """One A3 sheet: the cases' cards side by side (all pages), labels, the refused rows and notes.
+
+    ``notes`` are lines printed at the foot of the sheet, e.g. the template's scan margin.
+    """
     buffer = io.BytesIO()
-    label_face = load_font(next(iter(renderer.template.fonts.values())).path)
+    label_face = load_font_spec(next(iter(renderer.template.fonts.values())))
     # Every font of the template, so a label shows what the card shows (no □ for a missing glyph).
-    labels = FontChain(tuple(load_font(font.path, name) for name, font in renderer.template.fonts.items()))
+    labels = FontChain(tuple(load_font_spec(font) for font in renderer.template.fonts.values()))
     canvas = Canvas(
         buffer,
         pagesize=(SHEET_MM[0] * PT_PER_MM, SHEET_MM[1] * PT_PER_MM),
@@ -132,8 +139,9 @@ def proof_sheet(
     canvas.setFont(label_face.registered_name, 11)
     canvas.drawString(margin, sheet_h - margin, title)
     refused_height = (len(refused[:12]) + 1) * LABEL_SIZE_PT * 1.4 if refused else 0
+    notes_height = len(notes[:8]) * LABEL_SIZE_PT * 1.4
     area_top = sheet_h - margin - 18
-    area_bottom = margin + refused_height
+    area_bottom = margin + refused_height + notes_height
     pages = len(renderer.template.pages)
     card_w = renderer.geometry.media_size[0]
     card_h = renderer.geometry.media_size[1] * pages + (pages - 1) * 6
@@ -168,6 +176,12 @@ def proof_sheet(
         for problem in refused[:12]:
             y -= LABEL_SIZE_PT * 1.4
             _draw_label_line(canvas, labels, margin, y, sheet_w - 2 * margin, str(problem))
+    if notes:
+        y = margin + refused_height + notes_height - LABEL_SIZE_PT
+        canvas.setFont(label_face.registered_name, LABEL_SIZE_PT)
+        for note in notes[:8]:
+            _draw_label_line(canvas, labels, margin, y, sheet_w - 2 * margin, note)
+            y -= LABEL_SIZE_PT * 1.4
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -20,6 +20,7 @@ from qrcode.exceptions import DataOverflowError
 
 from .errors import GreetcardError, LinkError
 from .template import QrSpec
+from .tokens import TOKEN_PLACEHOLDER
 
 _LEVELS = {
     "L": qrcode.constants.ERROR_CORRECT_L,
@@ -28,6 +29,7 @@ _LEVELS = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 _LOWER_LEVEL = {"H": "Q", "Q": "M", "M": "L"}
+LEVEL_ORDER = "LMQH"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class QrPlacement:
     spec: QrSpec
     version: int
     module_mm: float
+    error_correction: str = "M"  # the level used: the template's, or raised from it
 
     @property
     def modules(self) -> int:
@@ -81,7 +84,7 @@ class QrPlacement:
         return self.module_mm * self.spec.quiet_zone_modules
 
     def symbol(self) -> QrSymbol:
-        return make_symbol(self.link, self.spec.error_correction)
+        return make_symbol(self.link, self.error_correction)
 
 
 class ModulesTooSmall(GreetcardError):
@@ -144,7 +147,28 @@ def place_symbol(link: str, spec: QrSpec) -> QrPlacement:
             f"{spec.size_mm:g} mm box a module is {module_mm:.2f} mm, below the "
             f"{spec.min_module_mm:g} mm a phone needs — " + ", or ".join(hints)
         )
-    return QrPlacement(link, spec, version, module_mm)
+    level = spec.error_correction
+    if not spec.error_correction_fixed:
+        level = boosted_level(link, level)
+    return QrPlacement(link, spec, version, module_mm, level)
+
+
+def boosted_level(link: str, minimum: str = "M") -> str:
+    """The highest error-correction level at which ``link`` needs no larger version than at ``minimum``.
+
+    Free robustness (as segno's ``boost_error``): the code keeps its size and module size, and
+    survives more blur, damage and dirt.
+    """
+    version = smallest_version(link, minimum)
+    level = minimum
+    for higher in LEVEL_ORDER[LEVEL_ORDER.index(minimum) + 1 :]:
+        try:
+            if smallest_version(link, higher) != version:
+                break
+        except ModulesTooSmall:
+            break
+        level = higher
+    return level
 
 
 def check_link(link: str, what: str = "link") -> str:
@@ -223,7 +247,7 @@ class LinkPattern:
                     f"link {pattern!r}: placeholder {{{name}{'!' + conversion if conversion else ''}"
                     f"{':' + format_spec if format_spec else ''}}} is not a column name — use e.g. {{id}}"
                 )
-            if available_columns is not None and name not in available_columns:
+            if available_columns is not None and name not in available_columns and name != TOKEN_PLACEHOLDER:
                 raise LinkError(
                     f"link {pattern!r} uses {{{name}}}, but the list has no column {name!r} "
                     f"(columns: {', '.join(sorted(available_columns))})"

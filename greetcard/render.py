@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.utils import TimeStamp
@@ -26,7 +27,8 @@ from reportlab.pdfgen.canvas import Canvas
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
-from .fonts import load_font
+from .fonts import load_font_spec
+from .images import PlacedImage, PreparedImage, prepare_image
 from .layout import FittedText, place_lines
 from .qr import QrPlacement, QrSymbol
 from .template import Box, CardTemplate, Color, PrintProfile
@@ -130,7 +132,7 @@ class CardRenderer:
         self.template = template
         self.profile = profile
         first_font = next(iter(template.fonts.values()))
-        self.initial_font = load_font(first_font.path, first_font.name).registered_name
+        self.initial_font = load_font_spec(first_font).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
         #: Seconds since 1970 stamped as the PDFs' creation date (None: reportlab's fixed 2000-01-01).
         self.created_epoch: int | None = None
@@ -142,6 +144,17 @@ class CardRenderer:
             else None
             for page in template.pages
         ]
+        # Artwork per language (e.g. a Japanese front): prepared once each, like the default.
+        self.artwork_variants: list[dict[str, PreparedArtwork]] = [
+            {
+                language: prepare_artwork(
+                    path, (template.width_mm, template.height_mm), template.bleed_mm, profile.color_model
+                )
+                for language, path in page.artwork_variants
+            }
+            for page in template.pages
+        ]
+        self._prepared_images: dict[Path, tuple[str, PreparedImage]] = {}
 
     def render(self, cards: Sequence[Card], title: str | None = None) -> bytes:
         """All pages of ``cards`` as one PDF document."""
@@ -219,12 +232,17 @@ class CardRenderer:
         """One page of a card, in this renderer's page geometry; artwork is linked once per document."""
         page = card.pages[page_index]
         artwork = self.artworks[page_index]
+        name = f"artwork{page_index + 1}"
+        variant = self.artwork_variants[page_index].get(card.recipient.language)
+        if variant is not None:
+            artwork, name = variant, f"{name}-{card.recipient.language}"
         if artwork is not None:
-            name = f"artwork{page_index + 1}"
             document = canvas._doc
             if not document.hasForm(name):
                 link_into(document, artwork.objects, name)
             self._draw_artwork(canvas, artwork, name)
+        for placed in page.images:
+            self._draw_image(canvas, placed)
         if page.qr is not None:
             self._draw_qr(canvas, page.qr)
         for fitted in page.fields:
@@ -244,6 +262,33 @@ class CardRenderer:
             self.geometry.trim_left - artwork.trim_in_form.left,
             self.geometry.trim_bottom - artwork.trim_in_form.bottom,
         )
+        canvas.doForm(name)
+        canvas.restoreState()
+
+    def _draw_image(self, canvas: Canvas, placed: PlacedImage) -> None:
+        """An image field: converted once per distinct file, linked once per document, clipped to its box."""
+        path = placed.facts.path
+        known = self._prepared_images.get(path)
+        if known is None:
+            known = (
+                f"image{len(self._prepared_images) + 1}",
+                prepare_image(placed.facts, self.profile.color_model),
+            )
+            self._prepared_images[path] = known
+        name, prepared = known
+        document = canvas._doc
+        if not document.hasForm(name):
+            link_into(document, prepared.objects, name)
+        x, y, width, height = self.geometry.rect_pt(placed.box)
+        canvas.saveState()
+        if placed.field.fit == "cover":
+            clip_x, clip_y, clip_width, clip_height = self.geometry.rect_pt(placed.field.box)
+            path_object = canvas.beginPath()
+            path_object.rect(clip_x, clip_y, clip_width, clip_height)
+            canvas.clipPath(path_object, stroke=0, fill=0)
+        bbox = prepared.bbox
+        canvas.transform(width / bbox.width, 0, 0, height / bbox.height, x, y)
+        canvas.translate(-bbox.left, -bbox.bottom)
         canvas.doForm(name)
         canvas.restoreState()
 
@@ -269,6 +314,13 @@ class CardRenderer:
             canvas.setFillOverprint(True)
             canvas.setOverprintMask(1)  # nonzero overprint: the 0 % inks do not knock out the artwork
         text = canvas.beginText()
+        if fitted.field.tracking:
+            text.setCharSpace(fitted.field.tracking * fitted.size_pt / 1000)
+        if fitted.field.direction == "vertical":
+            self._vertical_text(text, fitted)
+            canvas.drawText(text)
+            canvas.restoreState()
+            return
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
             text.setTextOrigin(x, y)
@@ -277,6 +329,19 @@ class CardRenderer:
                 text.textOut(run.text)
         canvas.drawText(text)
         canvas.restoreState()
+
+    def _vertical_text(self, text: Any, fitted: FittedText) -> None:
+        """Upright characters one by one (vertical forms), Latin runs turned 90° clockwise."""
+        from .vertical import place_glyphs
+
+        for placed in place_glyphs(fitted):
+            x, y = self.geometry.point_pt(placed.x_mm, placed.y_mm)
+            if placed.rotated:
+                text.setTextTransform(0, -1, 1, 0, x, y)
+            else:
+                text.setTextOrigin(x, y)
+            text.setFont(placed.face.registered_name, fitted.size_pt)
+            text.textOut(placed.text)
 
     def _draw_crop_marks(self, canvas: Canvas) -> None:
         draw_crop_marks(

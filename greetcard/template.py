@@ -75,10 +75,13 @@ WHITE = Color(cmyk=(0.0, 0.0, 0.0, 0.0))
 
 @dataclass(frozen=True)
 class FontSpec:
-    """A TrueType font the template names, by its key in ``[fonts]``."""
+    """A font the template names, by its key in ``[fonts]``: file, collection face, variable instance."""
 
     name: str
     path: Path
+    face_index: int = 0
+    instance: str = ""
+    axes: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,24 @@ class TextField:
     kind: str = "text"
     max_lines: int | None = None
     where: str = ""
+    direction: str = "horizontal"
+    tracking: float = 0.0  # extra space between characters, in 1/1000 em
+    vertical_latin: str = "rotated"
+
+
+@dataclass(frozen=True)
+class ImageField:
+    """A box that receives an image: one fixed file, or a file named per row in a list column."""
+
+    name: str
+    box: Box
+    file: Path | None
+    column: str | None
+    fit: str = "contain"
+    align: str = "center"
+    valign: str = "middle"
+    min_dpi: float = 300.0
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,8 @@ class QrSpec:
     quiet_zone_modules: int = 4
     min_module_mm: float = 0.4
     where: str = ""
+    #: True when the template sets the level; otherwise it is the minimum, raised while the version holds.
+    error_correction_fixed: bool = False
 
     @property
     def box(self) -> Box:
@@ -124,6 +147,12 @@ class PageSpec:
     artwork: Path | None
     fields: tuple[TextField, ...]
     qr: QrSpec | None
+    images: tuple[ImageField, ...] = ()
+    #: Artwork by language (``artwork = { default = "…", ja = "…" }``); ``artwork`` is the default.
+    artwork_variants: tuple[tuple[str, Path], ...] = ()
+
+    def artwork_for(self, language: str) -> Path | None:
+        return dict(self.artwork_variants).get(language, self.artwork)
 
 
 @dataclass(frozen=True)
@@ -199,8 +228,12 @@ class CardTemplate:
 
 _TOP_KEYS = {"name", "default_language", "link", "card", "fonts", "pages", "profiles"}
 _CARD_KEYS = {"width_mm", "height_mm", "bleed_mm", "safe_margin_mm"}
-_FONT_KEYS = {"file"}
-_PAGE_KEYS = {"artwork", "fields", "qr"}
+_FONT_KEYS = {"file", "face", "instance", "weight", "axes"}
+_PAGE_KEYS = {"artwork", "fields", "qr", "images"}
+_IMAGE_KEYS = {"box_mm", "file", "column", "fit", "align", "valign", "min_dpi"}
+FIT_MODES = ("contain", "cover")
+DIRECTIONS = ("horizontal", "vertical")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".pdf")
 _FIELD_KEYS = {
     "type",
     "box_mm",
@@ -215,6 +248,9 @@ _FIELD_KEYS = {
     "text",
     "max_lines",
     "din5008",
+    "direction",
+    "tracking",
+    "vertical_latin",
 }
 _QR_KEYS = {"box_mm", "error_correction", "quiet_zone_modules", "min_module_mm"}
 _PROFILE_KEYS = {"bleed_mm", "crop_marks", "color", "pdfx", "marks_ink", "description"}
@@ -416,24 +452,127 @@ class _TemplateReader:
                 )
             with resolved.open("rb") as handle:
                 signature = handle.read(4)
-            if signature == b"OTTO":
+            if signature not in (b"\x00\x01\x00\x00", b"true", b"ttcf", b"OTTO"):
                 raise self.fail(
                     (*path, "file"),
-                    f"{file_name!r} has PostScript (CFF) outlines, which cannot be embedded — use the "
-                    "TrueType (.ttf) version of the font",
+                    f"{file_name!r} is not a TrueType or OpenType font file — use a .ttf, .otf or .ttc font",
                 )
-            if signature not in (b"\x00\x01\x00\x00", b"true", b"ttcf"):
-                raise self.fail(
-                    (*path, "file"), f"{file_name!r} is not a TrueType font file — use a .ttf font"
-                )
-            fonts[name] = FontSpec(name, resolved)
+            fonts[name] = self.read_font_choice(name, resolved, spec, path)
         return fonts
+
+    def read_font_choice(
+        self, name: str, resolved: Path, spec: dict[str, Any], path: tuple[str | int, ...]
+    ) -> FontSpec:
+        """Collection face, variable instance or axis values; checked against the font itself."""
+        from .fontprep import FontProblem, FontRequest, check_request
+
+        face = self.whole_number(spec, "face", path, default=0, minimum=0)
+        instance = self.string(spec, "instance", path, default="")
+        axes: dict[str, float] = {}
+        if "weight" in spec:
+            axes["wght"] = self.number(spec, "weight", path, minimum=1, maximum=1000)
+        if "axes" in spec:
+            table = self.table(spec["axes"], (*path, "axes"))
+            for tag in table:
+                if not isinstance(tag, str) or len(tag) != 4:
+                    raise self.fail(
+                        (*path, "axes", tag), "axis tags have four letters, e.g. wght, wdth, opsz"
+                    )
+                axes[tag] = self.number(table, tag, (*path, "axes"))
+        request = FontRequest(resolved, face, instance, tuple(sorted(axes.items())))
+        try:
+            check_request(request)
+        except FontProblem as err:
+            key = next((k for k in ("instance", "weight", "axes", "face") if k in spec), "file")
+            raise self.fail((*path, key), f"{resolved.name}: {err}") from None
+        return FontSpec(name, resolved, face, instance, request.axes)
+
+    def read_images(self, page: dict[str, Any], path: tuple[str | int, ...]) -> tuple[ImageField, ...]:
+        """``[pages.images.NAME]``: a fixed ``file`` in the template folder, or a list ``column``."""
+        images = []
+        for name, spec in self.table(page.get("images", {}), (*path, "images")).items():
+            where = (*path, "images", name)
+            spec = self.table(spec, where)
+            self.check_keys(spec, _IMAGE_KEYS, where)
+            box = Box(*self.numbers(spec, "box_mm", where, 4))
+            if box.width_mm <= 0 or box.height_mm <= 0:
+                raise self.fail(
+                    (*where, "box_mm"), "width and height must be positive: [x, y, width, height]"
+                )
+            if ("file" in spec) == ("column" in spec):
+                raise self.fail(
+                    where,
+                    'give either file = "logo.png" (one image for every card) or column = "logo_file" '
+                    "(each row names its image file)",
+                )
+            file = None
+            if "file" in spec:
+                file_name = self.string(spec, "file", where)
+                file = self.confined_file(file_name, (*where, "file"), IMAGE_SUFFIXES, "image")
+            column = self.string(spec, "column", where) if "column" in spec else None
+            images.append(
+                ImageField(
+                    name=name,
+                    box=box,
+                    file=file,
+                    column=column,
+                    fit=self.string(spec, "fit", where, default="contain", choices=FIT_MODES),
+                    align=self.string(spec, "align", where, default="center", choices=ALIGNMENTS),
+                    valign=self.string(spec, "valign", where, default="middle", choices=VERTICAL_ALIGNMENTS),
+                    min_dpi=self.number(spec, "min_dpi", where, default=300, minimum=50, maximum=2400),
+                    where=f"{self.file}:{self._line_of(where) or ''}".rstrip(":"),
+                )
+            )
+        return tuple(images)
+
+    def confined_file(
+        self, file_name: str, path: tuple[str | int, ...], suffixes: tuple[str, ...], what: str
+    ) -> Path:
+        """A file named relative to the template folder, never outside it (no absolute path, no ``..``)."""
+        relative = Path(file_name)
+        if relative.is_absolute() or ".." in relative.parts or not file_name.strip():
+            raise self.fail(
+                path, f'{file_name!r}: name the {what} relative to the template folder, e.g. "logo.png"'
+            )
+        resolved = (self.folder / relative).resolve()
+        if not resolved.is_relative_to(self.folder.resolve()):
+            raise self.fail(path, f"{file_name!r} points outside the template folder — copy the file into it")
+        if not resolved.is_file():
+            raise self.fail(path, f"{what} file {file_name!r} not found in {self.folder}")
+        if resolved.suffix.lower() not in suffixes:
+            raise self.fail(path, f"{file_name!r}: the {what} must be one of {', '.join(suffixes)}")
+        return resolved
 
     def read_page(self, page: Any, path: tuple[str | int, ...], fonts: dict[str, FontSpec]) -> PageSpec:
         page = self.table(page, path)
         self.check_keys(page, _PAGE_KEYS, path)
         artwork = None
-        if "artwork" in page:
+        variants: tuple[tuple[str, Path], ...] = ()
+        if isinstance(page.get("artwork"), dict):
+            by_language = self.table(page["artwork"], (*path, "artwork"))
+            resolved_variants = {}
+            for language in by_language:
+                if language not in ("default", "de", "ja", "en"):
+                    raise self.fail(
+                        (*path, "artwork", language),
+                        f"unknown language {language!r} — artwork variants are keyed by default, de, ja "
+                        "or en",
+                    )
+                resolved_variants[language] = self.confined_file(
+                    self.string(by_language, language, (*path, "artwork")),
+                    (*path, "artwork", language),
+                    (".pdf", ".svg", ".png", ".jpg", ".jpeg"),
+                    "artwork",
+                )
+            if "default" not in resolved_variants:
+                raise self.fail(
+                    (*path, "artwork"),
+                    "artwork by language needs a default, "
+                    'e.g. artwork = { default = "de.pdf", ja = "ja.pdf" }',
+                )
+            artwork = resolved_variants.pop("default")
+            variants = tuple(sorted(resolved_variants.items()))
+        elif "artwork" in page:
             name = self.string(page, "artwork", path)
             artwork = (self.folder / name).resolve()
             if not artwork.is_file():
@@ -471,8 +610,15 @@ class _TemplateReader:
                 ),
                 min_module_mm=self.number(table, "min_module_mm", qr_path, default=0.4, minimum=0.1),
                 where=f"{self.file}:{self._line_of(qr_path) or ''}".rstrip(":"),
+                error_correction_fixed="error_correction" in table,
             )
-        return PageSpec(artwork=artwork, fields=fields, qr=qr)
+        return PageSpec(
+            artwork=artwork,
+            fields=fields,
+            qr=qr,
+            images=self.read_images(page, path),
+            artwork_variants=variants,
+        )
 
     def read_field(
         self, name: str, spec: dict[str, Any], path: tuple[str | int, ...], fonts: dict[str, FontSpec]
@@ -525,13 +671,25 @@ class _TemplateReader:
             size_pt=size,
             min_size_pt=min_size,
             leading=self.number(spec, "leading", path, default=1.25, minimum=0.8, maximum=3),
-            align=self.string(spec, "align", path, default="left", choices=ALIGNMENTS),
+            # Vertical columns start at the right edge, as Japanese is read.
+            align=self.string(
+                spec,
+                "align",
+                path,
+                default="right" if spec.get("direction") == "vertical" else "left",
+                choices=ALIGNMENTS,
+            ),
             valign=self.string(spec, "valign", path, default="top", choices=VERTICAL_ALIGNMENTS),
             color=self.read_color(spec.get("color", "black"), (*path, "color")),
             text=text,
             kind=kind,
             max_lines=max_lines,
             where=f"{self.file}:{self._line_of(path) or ''}".rstrip(":"),
+            direction=self.string(spec, "direction", path, default="horizontal", choices=DIRECTIONS),
+            tracking=self.number(spec, "tracking", path, default=0, minimum=-200, maximum=1000),
+            vertical_latin=self.string(
+                spec, "vertical_latin", path, default="rotated", choices=("rotated", "upright")
+            ),
         )
 
     def read_text(self, spec: dict[str, Any], path: tuple[str | int, ...], kind: str) -> dict[str, str]:

@@ -207,8 +207,8 @@ def test_a_fixed_link_that_cannot_fit_the_box_is_a_template_error(
         ("box_mm = [35, 89, 30]", "box_mm = [nan, 89, 30]", "must be a list of 3 numbers"),
         ("box_mm = [35, 89, 30]", "box_mm = [35, 89, -30]", "QR code is too small to scan"),
         (
-            'error_correction = "M"',
-            'error_correction = "M"\nquiet_zone_modules = 4.9',
+            "box_mm = [35, 89, 30]",
+            "box_mm = [35, 89, 30]\nquiet_zone_modules = 4.9",
             "must be a whole number",
         ),
         ("color = [0, 90, 85, 0]", "color = [0, 0.9, 0.85, 0]", "did you mean [0, 90, 85, 0]?"),
@@ -243,7 +243,10 @@ def test_damaged_and_cff_fonts_are_refused_clearly(template_copy: Path) -> None:
     (template_copy / "Broken.ttf").write_bytes(source[:300_000])
     (template_copy / "Cff.otf").write_bytes(b"OTTO" + source[4:2000])
     edit(template_copy, 'file = "NotoSansJP-Bold.ttf"', 'file = "Cff.otf"')
-    with pytest.raises(TemplateError, match="PostScript \\(CFF\\) outlines, which cannot be embedded"):
+    # CFF fonts are converted to TrueType now; a damaged one is refused at the template line.
+    with pytest.raises(
+        TemplateError, match=r"template\.toml:\d+: fonts\.sans-bold\.file: Cff\.otf: not a usable font"
+    ):
         load_template(template_copy)
     edit(template_copy, 'file = "Cff.otf"', 'file = "Broken.ttf"')
     from greetcard.cards import CardBuilder

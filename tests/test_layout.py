@@ -13,6 +13,7 @@ from greetcard.layout import (
     MissingGlyphs,
     TextDoesNotFit,
     fit_text,
+    link_segments,
     segments_of,
 )
 from greetcard.template import BLACK, Box, TextField
@@ -128,3 +129,37 @@ def test_unspaced_japanese_still_breaks_between_characters(chain: FontChain) -> 
     name = "日本精密機械工業株式会社欧州統括本部ドイツ支店産業機器営業部第一課"
     fitted = fit_text(name, field(width_mm=40, height_mm=30, size=12, minimum=12), chain)
     assert len(fitted.lines) > 1 and "".join(line.text for line in fitted.lines) == name
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "www.neujahrsgross-japan.de/?r=NEUJAHR-2027-0001&lang=de",
+        "www.neujahrsgross-japan.de/grusse/video/?r=JP-7",
+    ],
+)
+@pytest.mark.parametrize("width_mm", [20, 35, 51, 80])
+def test_printed_link_never_breaks_inside_the_host_or_at_a_hyphen(
+    chain: FontChain, link: str, width_mm: float
+) -> None:
+    try:
+        fitted = fit_text(link, field(width_mm, 12, 9, 4), chain, links=(link,))
+    except TextDoesNotFit:
+        assert width_mm == 20  # the host alone is wider than 20 mm at 4 pt: refused, never broken
+        return
+    lines = [line.text for line in fitted.lines]
+    assert "".join(lines) == link  # nothing added at a break, nothing lost
+    assert lines[0].startswith("www.neujahrsgross-japan.de")
+    for line in lines[1:]:
+        assert line[0] in "/?&", lines
+
+
+def test_link_segments_keep_the_host_whole() -> None:
+    assert link_segments("https://www.a-b.de/x-y/?r=1-2&l=de") == [
+        "https://www.a-b.de",
+        "/x-y",
+        "/",
+        "?r=1-2",
+        "&l=de",
+    ]
+    assert link_segments("www.a-b.de/") == ["www.a-b.de/"]

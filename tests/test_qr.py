@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 import zxingcpp
 from PIL import Image
 
 from greetcard.errors import LinkError
-from greetcard.qr import LinkPattern, ModulesTooSmall, check_link, make_symbol, place_symbol
+from greetcard.qr import (
+    LinkPattern,
+    ModulesTooSmall,
+    check_link,
+    make_symbol,
+    place_symbol,
+    smallest_version,
+)
 from greetcard.template import QrSpec
 
 
@@ -74,3 +85,37 @@ def test_default_link_in_default_box_has_large_modules() -> None:
     placement = place_symbol("https://www.neujahrsgross-japan.de/", QrSpec(35, 89, 30, "M"))
     assert placement.module_mm >= 0.7
     assert placement.symbol().size == placement.modules
+
+
+def test_error_correction_is_raised_while_the_code_keeps_its_size() -> None:
+    per_recipient = "https://www.neujahrsgross-japan.de/?r=JP001-AB"  # 46 bytes: version 4 at M and at Q
+    assert len(per_recipient) == 46
+    placement = place_symbol(per_recipient, QrSpec(35, 89, 30))
+    assert (placement.version, placement.error_correction) == (4, "Q")
+    assert placement.symbol().error_correction == "Q" and placement.symbol().version == 4
+    for link in ("https://a.example/", "https://www.neujahrsgross-japan.de/", per_recipient + "CDE"):
+        placed = place_symbol(link, QrSpec(35, 89, 30))
+        levels = "LMQH"
+        assert smallest_version(link, placed.error_correction) == smallest_version(link, "M")
+        higher = levels[levels.index(placed.error_correction) + 1 :]
+        assert all(smallest_version(link, level) > placed.version for level in higher[:1])
+
+
+def test_a_level_the_template_sets_is_kept() -> None:
+    fixed = QrSpec(35, 89, 30, "M", error_correction_fixed=True)
+    assert place_symbol("https://a.example/", fixed).error_correction == "M"
+
+
+def test_rendered_codes_carry_the_raised_level(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    listed = tmp_path / "list.csv"
+    listed.write_text("id;company\nJP001-AB;Alpha GmbH\n", encoding="utf-8")
+    url = "https://www.neujahrsgross-japan.de/?r={id}"
+    assert run_cli("render", listed, "--out", tmp_path / "out", "--url", url, "-q").exit_code == 0
+    document = pdfium.PdfDocument(str(next((tmp_path / "out").glob("*.pdf"))))
+    image = document[0].render(scale=200 / 72).to_pil()
+    document.close()
+    (result,) = zxingcpp.read_barcodes(image)
+    assert result.text.endswith("?r=JP001-AB") and result.ec_level == "Q"

@@ -67,10 +67,32 @@ def main_images() -> None:
         "-o",
         str(IMAGES / "lang.png"),
     )
+    tategaki_images(sample)
     with tempfile.TemporaryDirectory() as folder:
         proof = Path(folder) / "proof.pdf"
         run("proof", sample, "-o", str(proof))
         pdf_to_png(proof, IMAGES / "proof.png", 50)
+
+
+def tategaki_images(sample: str) -> None:
+    """The third template (imported from an SVG with placeholders): a Japanese and a German card."""
+    for row_id, name, extra in (
+        ("JP002", "tategaki-ja.png", ()),
+        ("JP007", "tategaki-de-guides.png", ("--guides",)),
+    ):
+        run(
+            "preview",
+            sample,
+            "--id",
+            row_id,
+            "--template",
+            str(bundled_template("tategaki")),
+            "--dpi",
+            "100",
+            *extra,
+            "-o",
+            str(IMAGES / name),
+        )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,641 @@
+"""Proof that every printed card carries its own link: render, decode, compare.
+
+Independent of how the cards were drawn: pdfium rasterises each card's QR
+area at print resolution, zxing-cpp decodes it, and the result is compared
+with the link the manifest lists for that card.  Each QR area must hold
+exactly one code, and the link printed in words must equal the link (joined
+across its lines, broken only before ``/``, ``?`` or ``&``).  Works on an
+output folder (one PDF per card), a press file and imposed press sheets.
+"""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GreetcardError
+from .filling import link_text
+from .impose import SHEETS_MM, SheetPlan, plan_sheet
+from .template import Box, CardTemplate, PrintProfile
+
+MANIFEST_NAME = "manifest.csv"
+PT_PER_MM = 72 / 25.4
+#: Print-like resolution: what a press's RIP or a good office printer resolves.
+VERIFY_DPI = 300
+#: The QR area is rendered with this much around the box, so a shifted code is still seen whole.
+AREA_MARGIN_MM = 3.0
+#: Printed link text is read from the link field's box grown by this much.
+TEXT_MARGIN_MM = 1.0
+#: Lines of a printed link may break only before these characters.
+LINK_BREAK_BEFORE = "/?&"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Below this many cards a second process costs more than it saves.
+PARALLEL_THRESHOLD = 48
+
+
+class VerifyError(GreetcardError):
+    """Raised when there is nothing to verify: no manifest, a file that is not a PDF, a wrong template."""
+
+
+@dataclass(frozen=True)
+class ExpectedCard:
+    """One written card as the manifest lists it."""
+
+    row_id: str
+    company: str
+    file: str
+    link: str
+    line: int | None
+
+    def names(self) -> str:
+        line = f", list line {self.line}" if self.line else ""
+        return f"{self.file or '?'} (id {self.row_id}{line})"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A card that does not carry what the manifest says it should."""
+
+    row_id: str
+    file: str
+    line: int | None
+    page: int | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.row_id,
+            "file": self.file,
+            "line": self.line,
+            "page": self.page,
+            "message": self.message,
+        }
+
+    def __str__(self) -> str:
+        where = self.file + (f" page {self.page}" if self.page else "")
+        row = f" (id {self.row_id}, list line {self.line})" if self.line else f" (id {self.row_id})"
+        return f"{where}{row}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    """What verification found: how many cards carry their own link, and every card that does not."""
+
+    source: Path
+    cards: int = 0
+    verified: int = 0
+    codes_read: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.cards > 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "cards": self.cards,
+            "verified": self.verified,
+            "codes_read": self.codes_read,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "failures": [failure.as_dict() for failure in self.failures],
+        }
+
+
+# --- the manifest ------------------------------------------------------------
+
+
+def _unescape(value: str) -> str:
+    """Undo the manifest's formula guard (a leading apostrophe before = + - @)."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+
+def read_manifest(path: Path) -> list[ExpectedCard]:
+    """The written cards of a manifest.csv, in list (and press file) order."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise VerifyError(
+            f"{path}: no manifest — verify the folder 'greetcard render' wrote (it holds manifest.csv)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise VerifyError(f"{path}: cannot read the manifest ({err})") from None
+    rows = list(csv.DictReader(text.splitlines()))
+    if rows and not {"id", "file", "link", "status"} <= set(rows[0]):
+        raise VerifyError(f"{path}: not a greetcard manifest (needs id, file, link, status columns)")
+    cards = []
+    for row in rows:
+        if row.get("status") != "written":
+            continue
+        line = row.get("line") or ""
+        cards.append(
+            ExpectedCard(
+                _unescape(row.get("id") or ""),
+                _unescape(row.get("company") or ""),
+                _unescape(row.get("file") or ""),
+                _unescape(row.get("link") or ""),
+                int(line) if line.isdigit() else None,
+            )
+        )
+    return cards
+
+
+# --- where to look -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Area:
+    """One card page's QR area and link caption on a PDF page, in points from the page's bottom-left."""
+
+    card_index: int
+    page_index: int  # the card's page (0-based)
+    qr_rect: tuple[float, float, float, float]  # left, bottom, right, top
+    caption_rect: tuple[float, float, float, float] | None
+
+
+@dataclass(frozen=True)
+class PageJob:
+    """What to read on one PDF page."""
+
+    path: str
+    pdf_page: int
+    areas: tuple[Area, ...]
+
+
+@dataclass(frozen=True)
+class AreaResult:
+    area: Area
+    codes: tuple[str, ...]
+    caption_lines: tuple[str, ...] | None
+
+
+def caption_field_kind(template: CardTemplate, page_index: int) -> tuple[Box, str] | None:
+    """The field that prints the link in words on a page, and whether it shows ``link`` or ``link_text``."""
+    for spec in template.pages[page_index].fields:
+        sources = " ".join(spec.text.values())
+        if re.search(r"{{-?\s*link_text\b", sources):
+            return spec.box, "link_text"
+        if re.search(r"{{-?\s*link\b", sources):
+            return spec.box, "link"
+    return None
+
+
+def _rect_mm_to_pt(
+    trim_left_pt: float, trim_top_pt: float, box: Box, margin_mm: float
+) -> tuple[float, float, float, float]:
+    left = trim_left_pt + (box.x_mm - margin_mm) * PT_PER_MM
+    right = trim_left_pt + (box.right_mm + margin_mm) * PT_PER_MM
+    top = trim_top_pt - (box.y_mm - margin_mm) * PT_PER_MM
+    bottom = trim_top_pt - (box.bottom_mm + margin_mm) * PT_PER_MM
+    return (left, bottom, right, top)
+
+
+def card_areas(
+    template: CardTemplate, card_index: int, page_index: int, trim_left_pt: float, trim_top_pt: float
+) -> Area | None:
+    """The QR area (and caption) of one card page whose trim's top-left sits at the given point."""
+    qr = template.pages[page_index].qr
+    if qr is None:
+        return None
+    caption = caption_field_kind(template, page_index)
+    return Area(
+        card_index,
+        page_index,
+        _rect_mm_to_pt(trim_left_pt, trim_top_pt, qr.box, AREA_MARGIN_MM),
+        _rect_mm_to_pt(trim_left_pt, trim_top_pt, caption[0], TEXT_MARGIN_MM) if caption else None,
+    )
+
+
+def imposed_sheet(page_size_pt: tuple[float, float]) -> str | None:
+    """The press sheet a page is the size of (either orientation), or None for a card page."""
+    width_mm, height_mm = page_size_pt[0] / PT_PER_MM, page_size_pt[1] / PT_PER_MM
+    for name, (sheet_w, sheet_h) in SHEETS_MM.items():
+        for w, h in ((sheet_w, sheet_h), (sheet_h, sheet_w)):
+            if abs(w - width_mm) < 0.5 and abs(h - height_mm) < 0.5:
+                return name
+    return None
+
+
+# --- reading pages (in worker processes) -------------------------------------------
+
+
+def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
+    """Render each area of one PDF page and decode the QR codes in it; read the caption text."""
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    document = pdfium.PdfDocument(job.path)
+    try:
+        page = document[job.pdf_page]
+        width, height = page.get_size()
+        textpage = None
+        results = []
+        for area in job.areas:
+            left, bottom, right, top = area.qr_rect
+            if len(job.areas) == 1:
+                # One card per page: skip what an opaque plate hides (a large background image
+                # would otherwise be decoded for every card) and render only the plate.
+                plate = _hide_what_the_plate_covers(page, area.qr_rect)
+                if plate is not None:
+                    left, bottom, right, top = plate
+            crop = (max(0.0, left), max(0.0, bottom), max(0.0, width - right), max(0.0, height - top))
+            image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
+            codes = tuple(
+                result.text
+                for result in zxingcpp.read_barcodes(image, formats=qr_only)
+                if result.valid
+            )
+            lines = None
+            if area.caption_rect is not None:
+                if textpage is None:
+                    textpage = page.get_textpage()
+                text = textpage.get_text_bounded(*area.caption_rect)
+                lines = tuple(line for line in re.split(r"\r\n|\r|\n", text) if line.strip())
+            results.append(AreaResult(area, codes, lines))
+        return results
+    finally:
+        document.close()
+
+
+def _hide_what_the_plate_covers(
+    page: Any, area: tuple[float, float, float, float]
+) -> tuple[float, float, float, float] | None:
+    """Remove the page objects painted before the QR code's opaque plate; return the plate's bounds.
+
+    Within the plate's bounds those objects cannot show, so the rendering of that rectangle is
+    unchanged.  The plate is the last opaque, filled, four-sided path on the page that covers the
+    QR box (the area without its margin).  None when there is no such plate: render everything.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    margin = AREA_MARGIN_MM * PT_PER_MM
+    box = (area[0] + margin, area[1] + margin, area[2] - margin, area[3] - margin)
+    objects = list(page.get_objects(max_depth=0))
+    plate_index = None
+    plate_bounds = None
+    for index, page_object in enumerate(objects):
+        if page_object.type != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        left, bottom, right, top = page_object.get_bounds()
+        covers = (
+            left <= box[0] + 0.5 and bottom <= box[1] + 0.5 and right >= box[2] - 0.5 and top >= box[3] - 0.5
+        )
+        inside = left >= area[0] and bottom >= area[1] and right <= area[2] and top <= area[3]
+        if not (covers and inside):
+            continue
+        fill_mode, stroke = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDFPath_GetDrawMode(page_object.raw, fill_mode, stroke)
+        if (
+            fill_mode.value != 0
+            and pdfium_c.FPDFPath_CountSegments(page_object.raw) in (4, 5)
+            and not pdfium_c.FPDFPageObj_HasTransparency(page_object.raw)
+        ):
+            plate_index, plate_bounds = index, (left, bottom, right, top)
+    if plate_index is None or plate_bounds is None:
+        return None
+    for page_object in objects[:plate_index]:
+        page.remove_obj(page_object)
+        page_object.close()
+    return plate_bounds
+
+
+_JOBS: Sequence[PageJob] = ()
+
+
+def _read_job(index: int) -> tuple[int, list[AreaResult]]:
+    return index, read_page(_JOBS[index])
+
+
+def read_pages(jobs: Sequence[PageJob], workers: int = 0) -> list[list[AreaResult]]:
+    """Every job's results, in job order, on all cores when there are enough cards."""
+    global _JOBS
+    workers = workers or (os.cpu_count() or 1)
+    areas = sum(len(job.areas) for job in jobs)
+    if workers > 1 and areas >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+        results: list[list[AreaResult]] = [[] for _ in jobs]
+        _JOBS = jobs
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for index, found in pool.imap_unordered(_read_job, range(len(jobs)), chunksize=8):
+                    results[index] = found
+        finally:
+            _JOBS = ()
+        return results
+    return [read_page(job) for job in jobs]
+
+
+# --- planning the jobs ---------------------------------------------------------
+
+
+def _page_count_and_size(path: Path) -> tuple[int, tuple[float, float], dict[str, str]]:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as err:
+        raise VerifyError(f"{path}: cannot be read as a PDF ({err})") from None
+    try:
+        if len(document) == 0:
+            raise VerifyError(f"{path}: the PDF has no pages")
+        return len(document), document[0].get_size(), document.get_metadata_dict()
+    finally:
+        document.close()
+
+
+def _trim_top_left(path: Path, page_index: int) -> tuple[float, float, float, float]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(path))
+    try:
+        left, bottom, right, top = document[page_index].get_trimbox()
+        return left, bottom, right, top
+    finally:
+        document.close()
+
+
+def _check_card_size(template: CardTemplate, trim: tuple[float, float, float, float], path: Path) -> None:
+    width_mm = (trim[2] - trim[0]) / PT_PER_MM
+    height_mm = (trim[3] - trim[1]) / PT_PER_MM
+    if abs(width_mm - template.width_mm) > 0.5 or abs(height_mm - template.height_mm) > 0.5:
+        raise VerifyError(
+            f"{path}: the cards are {width_mm:.0f} × {height_mm:.0f} mm, but template '{template.name}' is "
+            f"{template.width_mm:g} × {template.height_mm:g} mm — pass the template they were made "
+            "with: --template DIR"
+        )
+
+
+def folder_jobs(folder: Path, template: CardTemplate, cards: Sequence[ExpectedCard]) -> list[PageJob]:
+    """One job per page of every card PDF in an output folder."""
+    jobs = []
+    checked = False
+    for index, card in enumerate(cards):
+        path = folder / card.file
+        if not path.is_file():
+            continue  # reported by the comparison as a missing file
+        if not checked:
+            _check_card_size(template, _trim_top_left(path, 0), path)
+            checked = True
+        for page_index, page in enumerate(template.pages):
+            if page.qr is None:
+                continue
+            jobs.append(PageJob(str(path), page_index, (_trimmed_area(path, template, index, page_index),)))
+    return jobs
+
+
+def _trimmed_area(path: Path, template: CardTemplate, card_index: int, page_index: int) -> Area:
+    """Single cards and press pages: the card's trim is the page's TrimBox (same on every page)."""
+    left, _bottom, _right, top = _cached_trim(str(path), page_index)
+    area = card_areas(template, card_index, page_index, left, top)
+    assert area is not None
+    return area
+
+
+_TRIMS: dict[tuple[str, int], tuple[float, float, float, float]] = {}
+
+
+def _cached_trim(path: str, page_index: int) -> tuple[float, float, float, float]:
+    # Every card of one run has the same geometry; reading one page's box per file is enough.
+    key = (str(Path(path).parent), page_index)
+    if key not in _TRIMS:
+        _TRIMS[key] = _trim_top_left(Path(path), page_index)
+    return _TRIMS[key]
+
+
+def press_jobs(
+    path: Path, template: CardTemplate, cards: Sequence[ExpectedCard], profile: PrintProfile
+) -> tuple[list[PageJob], list[Failure]]:
+    """Jobs for a press file: card pages in list order, or imposed sheets."""
+    pages, size, _ = _page_count_and_size(path)
+    pages_per_card = len(template.pages)
+    sheet = imposed_sheet(size)
+    if sheet is None:
+        trim = _trim_top_left(path, 0)
+        _check_card_size(template, trim, path)
+        expected_pages = len(cards) * pages_per_card
+        failures = []
+        if pages != expected_pages:
+            failures.append(
+                Failure(
+                    "",
+                    path.name,
+                    None,
+                    None,
+                    f"has {pages} pages, but the manifest lists {len(cards)} cards of {pages_per_card} "
+                    f"page{'s' if pages_per_card != 1 else ''} ({expected_pages} pages) — render it again",
+                )
+            )
+        jobs = []
+        for index in range(len(cards)):
+            for page_index, page in enumerate(template.pages):
+                pdf_page = index * pages_per_card + page_index
+                if page.qr is None or pdf_page >= pages:
+                    continue
+                area = card_areas(template, index, page_index, trim[0], trim[3])
+                assert area is not None
+                jobs.append(PageJob(str(path), pdf_page, (area,)))
+        return jobs, failures
+    plan = plan_sheet(sheet, (template.width_mm, template.height_mm), profile.bleed_mm)
+    return imposed_jobs(path, template, cards, plan, pages)
+
+
+def imposed_jobs(
+    path: Path, template: CardTemplate, cards: Sequence[ExpectedCard], plan: SheetPlan, pages: int
+) -> tuple[list[PageJob], list[Failure]]:
+    """Jobs for imposed sheets: each slot's QR area, backs mirrored as impose() lays them out."""
+    pages_per_card = len(template.pages)
+    groups = (len(cards) + plan.per_sheet - 1) // plan.per_sheet
+    failures = []
+    if pages != groups * pages_per_card:
+        failures.append(
+            Failure(
+                "",
+                path.name,
+                None,
+                None,
+                f"has {pages} sheets, but {len(cards)} cards at {plan.per_sheet} per sheet need "
+                f"{groups * pages_per_card} — render it again",
+            )
+        )
+    jobs = []
+    bleed_mm = (plan.cell_mm[0] - template.width_mm) / 2
+    for group in range(groups):
+        for page_index, page in enumerate(template.pages):
+            pdf_page = group * pages_per_card + page_index
+            if page.qr is None or pdf_page >= pages:
+                continue
+            areas = []
+            for slot in range(plan.per_sheet):
+                card_index = group * plan.per_sheet + slot
+                if card_index >= len(cards):
+                    break
+                x_mm, y_mm = plan.cell_origin_mm(slot, mirrored=page_index % 2 == 1)
+                trim_left = (x_mm + bleed_mm) * PT_PER_MM
+                trim_top = (y_mm + bleed_mm + template.height_mm) * PT_PER_MM
+                area = card_areas(template, card_index, page_index, trim_left, trim_top)
+                assert area is not None
+                areas.append(area)
+            jobs.append(PageJob(str(path), pdf_page, tuple(areas)))
+    return jobs, failures
+
+
+# --- comparing ------------------------------------------------------------------
+
+
+def printed_link_problem(lines: Sequence[str], expected: str) -> str | None:
+    """Why the printed lines do not show ``expected`` whole and well broken, or None when they do."""
+    joined = "".join(line.strip() for line in lines)
+    breaks = []
+    position = 0
+    for line in lines:
+        position += len(line.strip())
+        breaks.append(position)
+    start = joined.find(expected)
+    while start >= 0:
+        end = start + len(expected)
+        before_ok = start == 0 or not _is_link_char(joined[start - 1])
+        after_ok = end == len(joined) or not _is_link_char(joined[end])
+        if before_ok and after_ok:
+            bad = [b for b in breaks if start < b < end and joined[b] not in LINK_BREAK_BEFORE]
+            if bad:
+                split = bad[0]
+                return (
+                    f"the printed link is broken between '{joined[start:split]}' and '{joined[split:end]}'"
+                    f" — a link may break only before / ? &; widen the link field or lower its min_size_pt"
+                )
+            return None
+        start = joined.find(expected, start + 1)
+    shown = " ⏎ ".join(line.strip() for line in lines) or "nothing"
+    return f"the printed link reads '{shown}', not '{expected}'"
+
+
+def _is_link_char(char: str) -> bool:
+    return char.isalnum() or char in "-._~:/?#[]@!$&'()*+,;=%"
+
+
+def compare(
+    cards: Sequence[ExpectedCard],
+    template: CardTemplate,
+    results: Sequence[AreaResult],
+) -> tuple[list[Failure], int, int]:
+    """Failures per card, the number of cards verified and the number of codes read."""
+    by_card: dict[int, list[AreaResult]] = {}
+    for result in results:
+        by_card.setdefault(result.area.card_index, []).append(result)
+    caption_kinds = [caption_field_kind(template, index) for index in range(len(template.pages))]
+    link_owner: dict[str, list[int]] = {}
+    for index, card in enumerate(cards):
+        link_owner.setdefault(card.link, []).append(index)
+    shared_expected = len(link_owner) > 1
+    failures: list[Failure] = []
+    verified = 0
+    codes_read = 0
+    for index, card in enumerate(cards):
+        problems: list[tuple[int | None, str]] = []
+        found = by_card.get(index, [])
+        if not found:
+            problems.append((None, "no page of this card was read (file missing or pages missing)"))
+        for result in found:
+            page_number = result.area.page_index + 1
+            codes_read += len(result.codes)
+            if not result.codes:
+                problems.append(
+                    (page_number, "no readable QR code in the QR area — the code is damaged or missing")
+                )
+            elif len(result.codes) > 1:
+                problems.append(
+                    (page_number, f"{len(result.codes)} QR codes in the QR area, expected exactly one")
+                )
+            elif result.codes[0] != card.link:
+                owners = link_owner.get(result.codes[0], [])
+                other = f" — that is the link of {cards[owners[0]].names()}" if owners else ""
+                problems.append((page_number, f"the QR code opens {result.codes[0]}, not {card.link}{other}"))
+            caption = caption_kinds[result.area.page_index]
+            if caption is not None and result.caption_lines is not None:
+                expected_text = link_text(card.link) if caption[1] == "link_text" else card.link
+                problem = printed_link_problem(result.caption_lines, expected_text)
+                if problem:
+                    problems.append((page_number, problem))
+        if shared_expected and len(link_owner[card.link]) > 1:
+            others = [cards[i].row_id for i in link_owner[card.link] if i != index]
+            problems.append(
+                (None, f"shares its link {card.link} with id {', '.join(others)}: links must differ")
+            )
+        for failed_page, message in problems:
+            failures.append(Failure(card.row_id, card.file, card.line, failed_page, message))
+        if not problems:
+            verified += 1
+    return failures, verified, codes_read
+
+
+# --- the jobs -------------------------------------------------------------------
+
+
+def verify(
+    target: Path,
+    template: CardTemplate,
+    profile_name: str | None = None,
+    manifest: Path | None = None,
+    jobs: int = 0,
+) -> VerifyReport:
+    """Verify an output folder (every card PDF) or a press file (card pages or imposed sheets)."""
+    started = time.perf_counter()
+    report = VerifyReport(target)
+    if target.is_dir():
+        manifest_path = manifest or target / MANIFEST_NAME
+        cards = read_manifest(manifest_path)
+        page_jobs = folder_jobs(target, template, cards)
+        failures = [
+            Failure(card.row_id, card.file, card.line, None, "the card's PDF is missing")
+            for card in cards
+            if not (target / card.file).is_file()
+        ]
+    elif target.is_file():
+        manifest_path = manifest or target.parent / MANIFEST_NAME
+        cards = read_manifest(manifest_path)
+        _, _, metadata = _page_count_and_size(target)
+        profile = template.profile(profile_name or _profile_named_in(metadata) or "print")
+        page_jobs, failures = press_jobs(target, template, cards, profile)
+    else:
+        raise VerifyError(f"{target}: no such folder or file — give an output folder or a press PDF")
+    if not cards:
+        raise VerifyError(f"{manifest_path}: lists no written cards — nothing to verify")
+    if not any(page.qr for page in template.pages):
+        raise VerifyError(f"template '{template.name}' has no QR code — nothing to verify")
+    results = [result for found in read_pages(page_jobs, jobs) for result in found]
+    compared, verified, codes = compare(cards, template, results)
+    report.cards = len(cards)
+    report.verified = verified
+    report.codes_read = codes
+    report.failures = failures + compared
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _profile_named_in(metadata: dict[str, str]) -> str | None:
+    """The print profile greetcard wrote into the PDF's Subject (``… · profile NAME``)."""
+    match = re.search(r"· profile (\S+)$", metadata.get("Subject", ""))
+    return match.group(1) if match else None
+
+
+def summary(report: VerifyReport) -> Iterator[str]:
+    """Human-readable lines: every failure, then the count."""
+    for failure in report.failures:
+        yield f"  {failure}"
+    cards = f"{report.cards} card{'s' if report.cards != 1 else ''}"
+    status = "all verified" if report.ok else f"{report.cards - report.verified} FAILED"
+    yield (
+        f"{report.source}: {report.verified} of {cards} verified ({status}); "
+        f"{report.codes_read} QR codes decoded in {report.seconds:.1f} s"
+    )
