@@ -203,3 +203,40 @@ def test_text_boxes_overlapping_each_other_are_a_warning(tmp_path: Path, run_cli
     template = _template_with(tmp_path, "box_mm = [8, 41, 84, 19]", "box_mm = [8, 35, 84, 25]")
     result = run_cli("check", str(ROOT_SAMPLE), "--template", str(template))
     assert "field 'greeting' box overlaps field 'recipient'" in result.output
+
+
+def _fonts_missing_from_forms(pdf: Path) -> list[str]:
+    """Every form XObject's font selections (Tf) that its own resources do not hold."""
+    import re
+
+    from pypdf import PdfReader
+
+    missing: list[str] = []
+
+    def walk(resources: Any, where: str) -> None:
+        xobjects = resources.get("/XObject") if resources is not None else None
+        for name, xobject in xobjects.get_object().items() if xobjects is not None else []:
+            form = xobject.get_object()
+            if form.get("/Subtype") != "/Form":
+                continue
+            own = form.get("/Resources")
+            own = own.get_object() if own is not None else {}
+            fonts = set(own["/Font"].get_object().keys()) if "/Font" in own else set()
+            selected = {
+                "/" + m.decode() for m in re.findall(rb"/([^\s/\[\]()<>{}%]+)\s+[\d.]+\s+Tf", form.get_data())
+            }
+            missing.extend(f"{where}{name}: {font}" for font in sorted(selected - fonts))
+            walk(own, f"{where}{name}")
+
+    for number, page in enumerate(PdfReader(pdf).pages, start=1):
+        walk(page["/Resources"].get_object(), f"page {number} ")
+    return missing
+
+
+def test_lang_artwork_forms_reference_no_missing_font(tmp_path: Path, run_cli: Any) -> None:
+    """The SVG and PNG forms kept reportlab's 'BT /F1 12 Tf … ET' without /F1; poppler warned per card."""
+    path = tmp_path / "list.csv"
+    path.write_text("id;company\nA1;Alpha GmbH\n", encoding="utf-8")
+    result = run_cli("render", str(path), "--template", "lang", "--out", str(tmp_path / "out"), "-q")
+    assert result.exit_code == 0, result.output
+    assert _fonts_missing_from_forms(next((tmp_path / "out").glob("*.pdf"))) == []
