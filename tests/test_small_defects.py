@@ -240,3 +240,18 @@ def test_lang_artwork_forms_reference_no_missing_font(tmp_path: Path, run_cli: A
     result = run_cli("render", str(path), "--template", "lang", "--out", str(tmp_path / "out"), "-q")
     assert result.exit_code == 0, result.output
     assert _fonts_missing_from_forms(next((tmp_path / "out").glob("*.pdf"))) == []
+
+
+def test_alt_enter_address_cell_renders_with_its_line_break(tmp_path: Path, run_cli: Any) -> None:
+    """Excel's Alt+Enter in a quoted address cell with a ';' used to refuse the row ('a quote is missing')."""
+    from pypdf import PdfReader
+
+    path = tmp_path / "list.csv"
+    cell = '"c/o Japan Desk; Wirtschaftsförderung\r\nBurgplatz 1"'
+    path.write_bytes(
+        f"id;company;street;postcode;city\r\nA1;Japan Desk GmbH;{cell};40213;Düsseldorf\r\n".encode()
+    )
+    result = run_cli("render", str(path), "--template", "lang", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    lines = PdfReader(next((tmp_path / "out").glob("*.pdf"))).pages[1].extract_text().splitlines()
+    assert "c/o Japan Desk; Wirtschaftsförderung" in lines and "Burgplatz 1" in lines
