@@ -10,15 +10,19 @@ or re-compresses the artwork, and a multi-page batch file stores it once.
 from __future__ import annotations
 
 import io
+import math
 import re
+import struct
+import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import PdfReadError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -30,7 +34,7 @@ from pypdf.generic import (
 from reportlab.pdfbase.pdfdoc import PDFObject, PDFObjectReference, xObjectName
 
 from . import colour
-from .errors import TemplateError
+from .errors import GreetcardError, TemplateError
 
 PT_PER_MM = 72 / 25.4
 #: Size mismatch tolerated between artwork and card trim (export rounding).
@@ -137,6 +141,43 @@ def prepare_artwork(
     DeviceRGB left in a vector PDF is tagged as sRGB; for RGB (screen), the
     page's own CMYK fills and strokes are converted to RGB.
     """
+    try:
+        return _prepare_artwork(path, trim_mm, bleed_mm, color_model)
+    except GreetcardError:
+        raise
+    except RecursionError:
+        raise TemplateError(
+            f"{path}: the artwork nests its objects too deeply to read — export it again from the "
+            "design program (e.g. as PDF/X-4)"
+        ) from None
+    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as err:
+        raise TemplateError(
+            f"{path}: cannot read the artwork ({type(err).__name__}: {str(err)[:200]}) — export it again "
+            "from the design program (PDF, SVG, PNG or JPEG)"
+        ) from None
+    except (zlib.error, struct.error, MemoryError) as err:
+        raise TemplateError(
+            f"{path}: the artwork is damaged or too large to unpack ({type(err).__name__}) — export it again"
+        ) from None
+
+
+def _prepare_artwork(
+    path: Path,
+    trim_mm: tuple[float, float],
+    bleed_mm: float,
+    color_model: str,
+) -> PreparedArtwork:
+    from .limits import LimitError, how_to_raise, limit
+
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise TemplateError(f"{path}: cannot read the artwork ({err.strerror or err})") from None
+    if size > limit("artwork_bytes"):
+        raise LimitError(
+            f"{path}: the artwork file is {size:,} bytes (limit {limit('artwork_bytes'):,}) — export it "
+            f"smaller; {how_to_raise('artwork_bytes')}"
+        )
     cmyk = color_model == "cmyk"
     suffix = path.suffix.lower()
     notes: list[str] = []
@@ -157,7 +198,14 @@ def prepare_artwork(
         page = reader.pages[0]
     except (PdfReadError, IndexError, ValueError) as err:
         raise TemplateError(f"{path}: cannot read the artwork ({err}) — export it again as PDF") from None
-    if int(page.get("/Rotate", 0) or 0) % 360:
+    rotate = page.get("/Rotate", 0) or 0
+    if isinstance(rotate, IndirectObject):
+        rotate = rotate.get_object()
+    if not isinstance(rotate, int | float) or not math.isfinite(rotate):
+        raise TemplateError(
+            f"{path}: the artwork page has an invalid /Rotate value ({str(rotate)[:40]}) — export it again"
+        )
+    if int(rotate) % 360:
         raise TemplateError(
             f"{path}: the artwork page is rotated — export it upright, at the card's orientation"
         )
@@ -178,7 +226,11 @@ def prepare_artwork(
     resources = _resources_in_use(page, content)
     content = _without_unlisted_font_selections(content, resources)
     srgb_profile = colour.srgb_profile_bytes() if device_rgb and cmyk else None
-    objects = _serialise_page_as_form(page, bbox, content, resources, srgb_profile)
+    # Nested forms carry their own colour operators: in an RGB profile they become RGB too.
+    nested = (
+        (lambda data: _convert_colour_operators(data, (b"k", b"K"), colour.cmyk_to_rgb)) if not cmyk else None
+    )
+    objects = _serialise_page_as_form(page, bbox, content, resources, srgb_profile, nested)
     covered = (
         (trim_in_form.left - bbox.left) / PT_PER_MM,
         (trim_in_form.bottom - bbox.bottom) / PT_PER_MM,
@@ -200,7 +252,9 @@ def prepare_artwork(
 
 
 def _rect(box: Any) -> Rect:
-    values = [float(v) for v in box]
+    values = [float(v) for v in box] if isinstance(box, list | tuple) else []
+    if len(values) != 4 or not all(math.isfinite(v) and abs(v) < 1e7 for v in values):
+        raise ValueError(f"the page's box {str(box)[:80]} is not four finite numbers")
     return Rect(
         min(values[0], values[2]),
         min(values[1], values[3]),
@@ -362,9 +416,17 @@ def _convert_colour_operators(
 
 
 def _serialise_page_as_form(
-    page: Any, bbox: Rect, content: bytes, resources: DictionaryObject, srgb_profile: bytes | None
+    page: Any,
+    bbox: Rect,
+    content: bytes,
+    resources: DictionaryObject,
+    srgb_profile: bytes | None,
+    convert_forms: Callable[[Any], bytes] | None = None,
 ) -> list[Chunks]:
-    """The page as a Form XObject (object 0) and everything its resources reach."""
+    """The page as a Form XObject (object 0) and everything its resources reach.
+
+    ``convert_forms`` rewrites the content of nested form XObjects (colour conversion).
+    """
     objects: list[Chunks] = [[]]
     numbers: dict[tuple[int, int], int] = {}
 
@@ -415,6 +477,11 @@ def _serialise_page_as_form(
     def write_stream(stream: StreamObject, out: Chunks) -> None:
         data = stream._data  # the stored (still encoded) bytes: copied, never re-encoded
         dictionary = DictionaryObject({k: v for k, v in stream.items() if k != "/Length"})
+        if convert_forms is not None and stream.get("/Subtype") == "/Form":
+            data = convert_forms(stream)
+            dictionary = DictionaryObject(
+                {k: v for k, v in dictionary.items() if k not in ("/Filter", "/DecodeParms")}
+            )
         if "/Filter" not in dictionary:
             data = zlib.compress(data, 6)
             dictionary[NameObject("/Filter")] = NameObject("/FlateDecode")
@@ -491,8 +558,9 @@ def _svg_to_pdf(path: Path, cmyk: bool = True) -> bytes:
     for element in root.iter():
         if element.tag.rsplit("}", 1)[-1] != "image":
             continue
-        reference = next((value for key, value in element.attrib.items() if key.endswith("href")), "")
-        if not reference.startswith("data:"):
+        references = [value for key, value in element.attrib.items() if key.endswith("href")]
+        reference = next((value for value in references if not value.startswith("data:")), "")
+        if reference or not references:
             raise TemplateError(
                 f"{path}: the SVG links an external image ({reference[:60]!r}), which would be left out — "
                 "embed the image in the SVG or export the artwork as PDF"
@@ -514,12 +582,33 @@ def _raster_to_pdf(
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
 
+    from .limits import LimitError, how_to_raise, limit
+
     image: Any
     try:
-        image = Image.open(path)
-        image.load()
+        # Chosen by content, never by suffix: formats whose readers run an interpreter (EPS runs
+        # Ghostscript) or decode unbounded data are never opened.
+        with warnings.catch_warnings():  # the size is judged below, against this card's needs
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path, formats=RASTER_FORMATS)
+        width_px, height_px = image.size
+        dpi_limit = limit("artwork_dpi")
+        allowed = _pixels_at(trim_mm, bleed_mm, dpi_limit)
+        if width_px * height_px > allowed:
+            raise LimitError(
+                f"{path}: the image has {width_px} × {height_px} px, more than this card needs even at "
+                f"{dpi_limit} dpi ({allowed:,} px) — scale it to 300–600 dpi at the card's size; "
+                f"{how_to_raise('artwork_dpi')}"
+            )
+        with _pillow_pixel_limit(allowed):
+            image.load()
         image = ImageOps.exif_transpose(image)  # cameras and phones store rotation in EXIF
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, ValueError) as err:
+    except UnidentifiedImageError:
+        raise TemplateError(
+            f"{path}: not a PNG, JPEG or TIFF image (by its content, whatever its name says) — save it "
+            "again as PNG or JPEG"
+        ) from None
+    except (OSError, Image.DecompressionBombError, ValueError, SyntaxError, struct.error) as err:
         raise TemplateError(f"{path}: cannot read the image ({err}) — save it again as PNG or JPEG") from None
     width_px, height_px = image.size
     with_bleed = (trim_mm[0] + 2 * bleed_mm, trim_mm[1] + 2 * bleed_mm)
@@ -551,6 +640,30 @@ def _raster_to_pdf(
     canvas.showPage()
     canvas.save()
     return buffer.getvalue(), dpi
+
+
+#: Raster formats read by content; SVG and PDF have their own readers.
+RASTER_FORMATS = ("PNG", "JPEG", "TIFF")
+
+
+def _pixels_at(trim_mm: tuple[float, float], bleed_mm: float, dpi: int) -> int:
+    """Pixels of an image covering the card plus bleed at ``dpi`` (with 1 % for rounding)."""
+    width = (trim_mm[0] + 2 * bleed_mm) / 25.4 * dpi
+    height = (trim_mm[1] + 2 * bleed_mm) / 25.4 * dpi
+    return math.ceil(width * height * 1.01)
+
+
+@contextmanager
+def _pillow_pixel_limit(pixels: int) -> Iterator[None]:
+    """Pillow's decompression-bomb limit lowered to what this card needs (restored afterwards)."""
+    from PIL import Image
+
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = min(previous or pixels, pixels)
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def _flatten_on_white(image: Any) -> Any:

@@ -186,7 +186,7 @@ def prepare(inputs: Inputs) -> Prepared:
         renderer,
         cards,
         problems,
-        template_findings(template, profile, renderer.artworks) + notes,
+        template_findings(template, profile, renderer.artworks, renderer.artwork_variants) + notes,
         findings,
         inputs.url or template.link,
     )

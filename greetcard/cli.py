@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-import unicodedata
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -19,6 +18,8 @@ import click
 
 from .batch import Inputs, RenderOptions, pick_card, prepare, render_batch
 from .errors import GreetcardError
+from .escape import terminal_safe, visible
+from .limits import set_limits
 from .output import write_file
 
 DEFAULT_RECIPIENTS = Path("recipients.csv")
@@ -128,9 +129,92 @@ def with_list_options(function: F) -> F:
     return cast(F, command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _GuardedGroup(click.Group):
+    """Catches every error once, at the boundary: user errors as ``Error: …``, bugs as a report file."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GreetcardError as err:
+            raise click.ClickException(terminal_safe(str(err))) from None
+        except OSError as err:
+            raise click.ClickException(terminal_safe(_os_error_message(err))) from None
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except (MemoryError, RecursionError, Exception) as err:
+            if _debug_wanted(ctx):
+                raise
+            raise click.ClickException(_internal_error_message(err)) from None
+
+
+def _debug_wanted(ctx: click.Context) -> bool:
+    import os
+
+    return bool((ctx.obj or {}).get("debug")) or os.environ.get("GREETCARD_DEBUG", "") not in ("", "0")
+
+
+def _os_error_message(err: OSError) -> str:
+    """A file-system failure (disk full, permissions) as one line naming the file."""
+    import errno
+
+    where = f"{err.filename}: " if err.filename else ""
+    reason = err.strerror or str(err)
+    fix = {
+        errno.ENOSPC: "free some disk space or choose another --out",
+        errno.EDQUOT: "free some disk space or choose another --out",
+        errno.EACCES: "check the permissions, or close the file in other programs",
+        errno.EPERM: "check the permissions, or close the file in other programs",
+        errno.EROFS: "the disk is read-only — choose another --out",
+    }.get(err.errno or 0, "check the path and try again")
+    return f"{where}{reason} — {fix}"
+
+
+def _internal_error_message(err: BaseException) -> str:
+    """Write the traceback to a report file and say where, in one line."""
+    import tempfile
+    import traceback
+
+    report = "".join(traceback.format_exception(err))
+    try:
+        descriptor, name = tempfile.mkstemp(prefix="greetcard-error-", suffix=".txt")
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(f"greetcard {' '.join(sys.argv[1:])}\n\n{report}")
+        where = f"a full report was written to {name}"
+    except OSError:
+        where = "no report could be written"
+    return (
+        f"internal error ({type(err).__name__}) — this is a bug in greetcard, not your input; "
+        f"{where} (run with --debug to see it here)"
+    )
+
+
+def _robust_console() -> None:
+    """Never crash on a console that cannot show a character (e.g. cp1252 redirected to a file)."""
+    import contextlib
+    import io
+
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            # A closed or detached stream has nothing to print to anyway.
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
+
+
+@click.group(cls=_GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="greetcard")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an internal error.")
+@click.option(
+    "--limit",
+    "limits",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Raise a safety limit for this run, e.g. --limit xlsx_uncompressed_bytes=500000000 "
+    "(see docs/limits.md).",
+)
+@click.pass_context
+def main(ctx: click.Context, debug: bool, limits: tuple[str, ...]) -> None:
     """Print-ready greeting cards with a scannable QR code, one PDF per recipient.
 
     \b
@@ -139,6 +223,9 @@ def main() -> None:
       greetcard render list.xlsx --out press --url 'https://example.org/?r={id}'
       greetcard check list.csv --json
     """
+    ctx.obj = {"debug": debug}
+    _robust_console()
+    set_limits(limits)
     # Library warnings about repaired input files would only clutter the one-line errors.
     for library in ("pypdf", "svglib", "reportlab"):
         logging.getLogger(library).setLevel(logging.ERROR)
@@ -223,7 +310,7 @@ def render(
     try:
         batch_file = press_file_in(batch_file, out) if batch_file else None
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     if mail_merge is not None and inputs.profile != "screen":
         raise click.UsageError("--mail-merge lists the PDFs to send by e-mail: use it with --profile screen")
     options = RenderOptions(
@@ -238,17 +325,17 @@ def render(
     try:
         report = render_batch(options, progress=bar)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     finally:
         if bar is not None:
             bar.close()
     if report.refused:
         click.echo(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused:", err=True)
         for message in report.refused:
-            click.echo(f"  {message}", err=True)
+            click.echo(f"  {terminal_safe(message)}", err=True)
     if not quiet:
         for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal_safe(warning)}", err=True)
         if report.shrunk:
             click.echo(
                 f"{report.shrunk} text field{'s were' if report.shrunk != 1 else ' was'} shrunk to fit "
@@ -260,14 +347,16 @@ def render(
         else:
             read_as = _read_as(report.encoding, report.delimiter)
             click.echo(
-                f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
-                f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
-                f"manifest: {report.out / 'manifest.csv'}",
+                terminal_safe(
+                    f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
+                    f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
+                    f"manifest: {report.out / 'manifest.csv'}"
+                ),
                 err=True,
             )
             if report.batch_file:
-                click.echo(f"press file: {report.batch_file}", err=True)
-            click.echo(_link_line(report.link_pattern, report.link_example), err=True)
+                click.echo(terminal_safe(f"press file: {report.batch_file}"), err=True)
+            click.echo(terminal_safe(_link_line(report.link_pattern, report.link_example)), err=True)
     if mail_merge is not None and report.written:
         _write_mail_merge(inputs, report, mail_merge, subject, quiet)
     verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
@@ -293,10 +382,13 @@ def _write_mail_merge(inputs: Inputs, report: Any, path: Path, subject: str, qui
         rows = mail_merge_rows(written, recipients.recipients, subject, template.name)
         target = write_file(path, mail_merge_csv(rows), ".csv")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     if not quiet:
         with_email = sum(1 for row in rows if row.email)
-        click.echo(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)", err=True)
+        click.echo(
+            terminal_safe(f"mail merge: {target} ({len(rows)} cards, {with_email} with an e-mail address)"),
+            err=True,
+        )
 
 
 def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
@@ -309,7 +401,7 @@ def _verify_run(inputs: Inputs, report: Any, jobs: int, quiet: bool) -> bool:
         targets = [report.out, *([report.batch_file] if report.batch_file else [])]
         results = [verify(target, template, report.profile, None, jobs) for target in targets]
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for result in results:
         for line in summary(result):
             if not quiet or not result.ok:
@@ -342,41 +434,47 @@ def check(
     try:
         prepared = prepare(inputs)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     findings = preflight_findings(prepared)
     counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
     rows = len(prepared.recipients.recipients) + len(prepared.recipients.problems)
     if as_json:
         import json
 
-        click.echo(
-            json.dumps(
-                {
-                    "recipients": str(inputs.recipients),
-                    "template": str(prepared.template.file),
-                    "profile": prepared.profile.name,
-                    "encoding": prepared.recipients.encoding,
-                    "delimiter": prepared.recipients.delimiter,
-                    "link": dict(zip(("pattern", "example"), link_summary(prepared), strict=True)),
-                    "rows": rows,
-                    "cards_ok": len(prepared.cards),
-                    "counts": counts,
-                    "findings": [finding.as_dict() for finding in findings],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
+        document = json.dumps(
+            {
+                "recipients": str(inputs.recipients),
+                "template": str(prepared.template.file),
+                "profile": prepared.profile.name,
+                "encoding": prepared.recipients.encoding,
+                "delimiter": prepared.recipients.delimiter,
+                "link": dict(zip(("pattern", "example"), link_summary(prepared), strict=True)),
+                "rows": rows,
+                "cards_ok": len(prepared.cards),
+                "counts": counts,
+                "findings": [finding.as_dict() for finding in findings],
+            },
+            ensure_ascii=False,
+            indent=2,
         )
+        # Always UTF-8, whatever the console's code page: JSON readers expect it.
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:
+            click.echo(document)
+        else:
+            sys.stdout.flush()
+            binary.write((document + "\n").encode("utf-8", "backslashreplace"))
+            binary.flush()
     else:
         _print_findings(findings)
         click.echo(
             f"{rows} rows: {len(prepared.cards)} cards ok, {len(prepared.problems)} refused; "
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
-            f"(template {prepared.template.name}, profile {prepared.profile.name})"
+            + terminal_safe(f"(template {prepared.template.name}, profile {prepared.profile.name})")
         )
         recipients = prepared.recipients
         click.echo(f"list read as {_read_as(recipients.encoding, recipients.delimiter)}")
-        click.echo(_link_line(*link_summary(prepared)))
+        click.echo(terminal_safe(_link_line(*link_summary(prepared))))
     if counts["error"]:
         sys.exit(1)
 
@@ -401,14 +499,12 @@ def _print_findings(findings: list[Any]) -> None:
     for finding in findings:
         level = click.style(f"{finding.level:<7}", fg=colours[finding.level])
         row = f"{finding.row_id} " if finding.row_id else ""
-        click.echo(f"{level} {finding.where:<{where_width}}  {_visible(row + finding.message)}")
+        click.echo(f"{level} {_visible(finding.where):<{where_width}}  {_visible(row + finding.message)}")
 
 
 def _visible(text: str) -> str:
     """Control and bidi characters from the data, shown as escapes so they cannot garble the terminal."""
-    return "".join(
-        f"\\u{ord(char):04x}" if unicodedata.category(char) in ("Cc", "Cf") else char for char in text
-    )
+    return visible(text)
 
 
 @main.command()
@@ -443,9 +539,11 @@ def preview(
         image = card_pages_png(prepared.renderer, card, dpi=dpi, guides=guides)
         written = write_file(output, write_png(image, dpi), ".png")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     click.echo(
-        f"{written} ({image.width} × {image.height} px): {card.recipient.id} · {card.recipient.company}",
+        terminal_safe(
+            f"{written} ({image.width} × {image.height} px): {card.recipient.id} · {card.recipient.company}"
+        ),
         err=True,
     )
 
@@ -482,8 +580,11 @@ def proof(
         data = proof_sheet(prepared.renderer, cases, prepared.problems, title, scan_margin.lines())
         written = write_file(output, data, ".pdf")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed", err=True)
+        raise click.ClickException(terminal_safe(str(err))) from None
+    click.echo(
+        terminal_safe(f"{written}: {len(cases)} cards, {len(prepared.problems)} refused rows listed"),
+        err=True,
+    )
     if prepared.problems:
         sys.exit(1)
 
@@ -509,10 +610,10 @@ def links_command(inputs: Inputs, output: Path) -> None:
         rows, problems = recipient_links(inputs)
         written = write_file(output, links_csv(rows), ".csv")
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for problem in problems:
         click.echo(f"  {_visible(problem)}", err=True)
-    click.echo(f"{written}: {len(rows)} links, {len(problems)} rows refused", err=True)
+    click.echo(terminal_safe(f"{written}: {len(rows)} links, {len(problems)} rows refused"), err=True)
     if problems:
         sys.exit(1)
 
@@ -559,7 +660,7 @@ def verify_command(
         report = verify(target, loaded, profile_name, manifest, jobs)
         margins = _margin_reports(loaded, target, manifest) if margin else []
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     if as_json:
         import json
 
@@ -572,7 +673,7 @@ def verify_command(
             click.echo(_visible(line))
         for entry in margins:
             for line in entry.lines():
-                click.echo(line)
+                click.echo(terminal_safe(line))
     if not report.ok or any(not entry.ok for entry in margins):
         sys.exit(1)
 
@@ -613,10 +714,12 @@ def template_new(folder: Path, source: str | None) -> None:
         written = new_template(folder, source_template(source))
         sample = copy_sample_list(folder)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     click.echo(
-        f"created {written} and the sample list {sample} — edit them, replace the artwork, then: "
-        f"greetcard preview {sample} --template {folder} --guides",
+        terminal_safe(
+            f"created {written} and the sample list {sample} — edit them, replace the artwork, then: "
+            f"greetcard preview {sample} --template {folder} --guides"
+        ),
         err=True,
     )
 
@@ -635,7 +738,7 @@ def template_list() -> None:
     try:
         rows = describe_bundled_templates()
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for row in rows:
         click.echo(row)
 
@@ -655,7 +758,7 @@ def sample(path: Path) -> None:
     try:
         written = write_sample_list(path)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     click.echo(f"wrote {written} — try: greetcard check {written}", err=True)
 
 
@@ -668,7 +771,13 @@ def sample(path: Path) -> None:
     metavar="DIR|NAME",
     help="A template folder (the page then reloads its previews on every save) or a bundled template.",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8741, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8741,
+    show_default=True,
+    help="Port to listen on; when the default is taken, a free one is used (0: always a free one).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--allow-remote",
@@ -709,9 +818,9 @@ def serve(
             allow_remote=allow_remote,
             open_browser=open_browser,
         )
-        run_server(options, echo=lambda line: click.echo(line, err=True))
+        run_server(options, echo=lambda line: click.echo(terminal_safe(line), err=True))
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
 
 
 @template_group.command("import")
@@ -745,12 +854,14 @@ def template_import(svg: Path, folder: Path, width_mm: float | None, bleed_mm: f
     try:
         result = import_svg(svg, folder, width_mm=width_mm, bleed_mm=bleed_mm)
     except GreetcardError as err:
-        raise click.ClickException(str(err)) from None
+        raise click.ClickException(terminal_safe(str(err))) from None
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(terminal_safe(f"note: {note}"), err=True)
     click.echo(
-        f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
-        f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides",
+        terminal_safe(
+            f"created {result.template_file} with fields {', '.join(result.field_names) or '(none)'} and "
+            f"{result.artwork_file.name}; next: greetcard preview --template {folder} --guides"
+        ),
         err=True,
     )
 

@@ -14,9 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFont
 
-from .errors import TemplateError
+from .errors import GreetcardError, TemplateError
 from .template import FontSpec
 
 #: Characters that never need a glyph: line breaks are layout, not ink.
@@ -113,13 +113,15 @@ def subset_tag(face_name: bytes, codepoints: tuple[int, ...]) -> bytes:
 @lru_cache(maxsize=64)
 def load_font(path: Path, key: str = "") -> FontFace:
     """Parse a TrueType file once per process and register it with reportlab."""
-    data = path.read_bytes()
+    data = _read_font_file(path)
+    check_font_tables(data, path)
     digest = hashlib.sha1(data).hexdigest()[:10]
     registered_name = f"{path.stem}-{digest}"
     try:
         font = _ContentTaggedTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
-    except (TTFError, OSError, ValueError, KeyError, IndexError, struct.error, ZeroDivisionError) as err:
-        # A truncated or damaged file fails deep inside reportlab's parser in many ways.
+    except Exception as err:
+        # A truncated or damaged file fails deep inside reportlab's parser in many ways (the fuzz
+        # test found AttributeError, IndexError, struct.error, ZeroDivisionError, …): all mean "damaged".
         raise TemplateError(
             f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
             "that allows embedding"
@@ -150,6 +152,13 @@ def load_font_spec(spec: FontSpec) -> FontFace:
         path = prepared_path(request)
     except FontProblem as err:
         raise TemplateError(f"{spec.path}: cannot use this font: {err}") from None
+    except GreetcardError:
+        raise
+    except Exception as err:  # fontTools on a damaged file: many kinds, all "damaged"
+        raise TemplateError(
+            f"{spec.path}: cannot use this font ({type(err).__name__}: {str(err)[:120]}) — use an intact "
+            "TrueType (.ttf) or OpenType (.otf) font"
+        ) from None
     return load_font(path, spec.name)
 
 
@@ -190,3 +199,83 @@ class FontChain:
     @property
     def descent_per_mille(self) -> float:
         return self.faces[0].descent_per_mille
+
+
+def _read_font_file(path: Path) -> bytes:
+    from .limits import LimitError, how_to_raise, limit
+
+    ceiling = limit("font_bytes")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(ceiling + 1)
+    except OSError as err:
+        raise TemplateError(f"{path}: cannot read the font ({err.strerror or err})") from None
+    if len(data) > ceiling:
+        raise LimitError(
+            f"{path}: the font file is larger than {ceiling:,} bytes — use the font's TrueType file "
+            f"for one script; {how_to_raise('font_bytes')}"
+        )
+    return data
+
+
+def check_font_tables(data: bytes, path: Path) -> None:
+    """Refuse a font whose table directory or ``cmap`` would make the parser allocate without bound.
+
+    reportlab expands every ``cmap`` group character by character: one changed field
+    (a format-12 group from U+0000 to U+FFFFFFFF) took 8 GB.  Checked here, before parsing.
+    """
+    from .limits import LimitError, how_to_raise, limit
+
+    def damaged(reason: str) -> TemplateError:
+        return TemplateError(
+            f"{path}: cannot use this font: the file is damaged ({reason}) — use an intact TrueType font"
+        )
+
+    def unpack(fmt: str, offset: int) -> tuple[int, ...]:
+        size = struct.calcsize(fmt)
+        if offset < 0 or offset + size > len(data):
+            raise damaged(f"a table points past the end of the file at byte {offset}")
+        return struct.unpack_from(fmt, data, offset)
+
+    start = 0
+    if data[:4] == b"ttcf":
+        (count,) = unpack(">I", 8)
+        if count == 0:
+            raise damaged("an empty font collection")
+        (start,) = unpack(">I", 12)
+    (num_tables,) = unpack(">H", start + 4)
+    tables: dict[bytes, tuple[int, int]] = {}
+    for index in range(num_tables):
+        entry = start + 12 + 16 * index
+        tag = data[entry : entry + 4]
+        _checksum, offset, length = unpack(">III", entry + 4)
+        if offset + length > len(data):
+            raise damaged(f"table {tag.decode('latin-1')!r} ends past the end of the file")
+        tables[tag] = (offset, length)
+    if b"cmap" not in tables:
+        return
+    cmap, cmap_length = tables[b"cmap"]
+    (_version, subtables) = unpack(">HH", cmap)
+    mapped = 0
+    ceiling = limit("font_cmap_codepoints")
+    for index in range(subtables):
+        (_platform, _encoding, offset) = unpack(">HHI", cmap + 4 + 8 * index)
+        if offset >= cmap_length:
+            raise damaged("a cmap subtable points outside the cmap table")
+        table = cmap + offset
+        (table_format,) = unpack(">H", table)
+        if table_format not in (12, 13):
+            continue
+        (_reserved, _length, _language, groups) = unpack(">HIII", table + 2)
+        if 16 + 12 * groups > len(data) - table:
+            raise damaged("the cmap lists more groups than the file holds")
+        for group in range(groups):
+            first, last, _glyph = unpack(">III", table + 16 + 12 * group)
+            if last < first or last > 0x10FFFF:
+                raise damaged(f"a cmap group maps U+{first:04X}..U+{last:04X}, beyond Unicode")
+            mapped += last - first + 1
+            if mapped > ceiling:
+                raise LimitError(
+                    f"{path}: the font's cmap maps more than {ceiling:,} characters — the font is damaged "
+                    f"or hostile; use an intact TrueType font ({how_to_raise('font_cmap_codepoints')})"
+                )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .artwork import Chunks, Rect, import_page, prepare_artwork
+from .artwork import RASTER_FORMATS, Chunks, Rect, import_page, prepare_artwork
 from .errors import GreetcardError
 from .template import Box, ImageField
 
@@ -89,7 +89,7 @@ def _read_facts(path: Path) -> ImageFacts:
         from PIL import Image, UnidentifiedImageError
 
         try:
-            with Image.open(path) as image:
+            with Image.open(path, formats=RASTER_FORMATS) as image:
                 if image.size[0] * image.size[1] > MAX_PIXELS:
                     raise ImageProblem(
                         f"{path.name} has {image.size[0]} × {image.size[1]} px, far more than print needs — "
@@ -147,11 +147,14 @@ def resolve_row_image(folder: Path, value: str) -> Path:
         raise ImageProblem(
             f"image {value!r}: name the file relative to the list's folder (no absolute path, no ..)"
         )
-    resolved = (folder / relative).resolve()
-    if not resolved.is_relative_to(folder.resolve()):
-        raise ImageProblem(f"image {value!r} points outside the list's folder — copy the file into it")
-    if not resolved.is_file():
-        raise ImageProblem(f"image file {value!r} not found in {folder}")
+    try:
+        resolved = (folder / relative).resolve()
+        if not resolved.is_relative_to(folder.resolve()):
+            raise ImageProblem(f"image {value!r} points outside the list's folder — copy the file into it")
+        if not resolved.is_file():
+            raise ImageProblem(f"image file {value!r} not found in {folder}")
+    except (OSError, ValueError) as err:  # over-long names, NUL, link loops
+        raise ImageProblem(f"image {value[:80]!r}: not a usable file name ({err})") from None
     return resolved
 
 
@@ -196,7 +199,7 @@ def _raster_page(facts: ImageFacts, cmyk: bool) -> bytes:
 
     from .svgart import image_reader
 
-    with Image.open(facts.path) as opened:
+    with Image.open(facts.path, formats=RASTER_FORMATS) as opened:
         image: Any = ImageOps.exif_transpose(opened)
         image.load()
     buffer = io.BytesIO()

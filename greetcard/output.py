@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
+from .escape import visible
 
 TEMP_PREFIX = ".greetcard-partial-"
 MAX_STEM_BYTES = 120
@@ -214,9 +215,21 @@ class ManifestEntry:
 MANIFEST_FIELDS = ("id", "company", "file", "link", "status", "message", "line")
 
 
+#: Characters a spreadsheet may split a CSV line at, whatever separator the user picks on opening.
+_CELL_SEPARATORS = ";,\t|"
+#: A formula start at the start of the value, or after a separator (and spaces or a quote).
+_FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;,\t|])([ \"]*)(?=[=+\-@])")
+
+
 def excel_safe(value: str) -> str:
-    """Keep a value from being run as a formula when the CSV is opened in a spreadsheet."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    """A manifest cell that stays text in Excel and LibreOffice, whatever separator they split at.
+
+    A formula start (``= + - @``) at the start or after any separator character gets a
+    ``'`` in front, so ``x;=1+1;y`` read as ``;``-separated is ``x`` | ``'=1+1`` | ``y``;
+    control and bidi characters (ESC, NUL, BEL, RLO …) are shown as ``\\uXXXX`` escapes.
+    """
+    value = visible(value)
+    return _FORMULA_AFTER_SEPARATOR.sub(lambda match: match[1] + match[2] + "'", value)
 
 
 def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:

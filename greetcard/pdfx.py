@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as _escape_markup
 
 from reportlab.pdfbase.pdfdoc import (
     PDFArray,
@@ -25,6 +25,7 @@ from reportlab.pdfbase.pdfdoc import (
 )
 
 from . import colour
+from .escape import xml_safe
 
 PDFX_VERSION = "PDF/X-4"
 
@@ -128,6 +129,11 @@ def _xmp(title: str, info: Any, document: Any, fingerprint: str) -> str:
  </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>"""
+
+
+def escape(text: str) -> str:
+    """XML text for the XMP packet: markup escaped, and characters XML forbids shown as escapes."""
+    return _escape_markup(xml_safe(text))
 
 
 def _uuid_from(fingerprint: str) -> str:

@@ -62,7 +62,10 @@ def _outside_safe_zone(box: Box, template: CardTemplate) -> list[str]:
 
 
 def template_findings(
-    template: CardTemplate, profile: PrintProfile, artworks: list[PreparedArtwork | None]
+    template: CardTemplate,
+    profile: PrintProfile,
+    artworks: list[PreparedArtwork | None],
+    variant_artworks: list[dict[str, PreparedArtwork]] | None = None,
 ) -> list[Finding]:
     """Checks that hold for every card of this template and profile."""
     findings: list[Finding] = []
@@ -112,55 +115,63 @@ def template_findings(
                     )
                 )
         findings.extend(_image_field_findings(page.images, template, on_page))
-        if artwork is None:
-            continue
-        name = artwork.source.name
-        if profile.bleed_mm > 0:
-            short = [
-                f"{side} {covered:.1f} mm"
-                for side, covered in zip(
-                    ("left", "bottom", "right", "top"), artwork.bleed_covered_mm, strict=True
-                )
-                if covered < profile.bleed_mm - TOLERANCE_MM
-            ]
-            if short:
-                findings.append(
-                    Finding(
-                        WARNING,
-                        "template",
-                        f"artwork {name}{on_page} does not reach into the {profile.bleed_mm:g} mm bleed "
-                        f"({', '.join(short)}) — export it with bleed, or white edges may show after cutting",
-                    )
-                )
-        if artwork.raster_dpi is not None and artwork.raster_dpi < MIN_RASTER_DPI - 1:
-            findings.append(
-                Finding(
-                    WARNING if artwork.raster_dpi >= 150 else ERROR,
-                    "template",
-                    f"artwork {name}{on_page} has {artwork.raster_dpi:.0f} dpi at its printed size; print "
-                    f"needs {MIN_RASTER_DPI} dpi — export it larger",
-                )
+        variants = variant_artworks[page_number - 1] if variant_artworks else {}
+        for each in (artwork, *variants.values()):
+            if each is not None:
+                findings.extend(_artwork_findings(each, profile, on_page))
+    return findings + overlap_findings(template)
+
+
+def _artwork_findings(artwork: PreparedArtwork, profile: PrintProfile, on_page: str) -> list[Finding]:
+    """Bleed, resolution, fonts and RGB of one artwork file (the default or a language's)."""
+    findings: list[Finding] = []
+    name = artwork.source.name
+    if profile.bleed_mm > 0:
+        short = [
+            f"{side} {covered:.1f} mm"
+            for side, covered in zip(
+                ("left", "bottom", "right", "top"), artwork.bleed_covered_mm, strict=True
             )
-        if artwork.unembedded_fonts:
-            findings.append(
-                Finding(
-                    ERROR,
-                    "template",
-                    f"artwork {name}{on_page} uses fonts that are not embedded "
-                    f"({', '.join(artwork.unembedded_fonts)}) — convert its text to outlines "
-                    "or embed the fonts",
-                )
-            )
-        if artwork.device_rgb and profile.color_model == "cmyk":
+            if covered < profile.bleed_mm - TOLERANCE_MM
+        ]
+        if short:
             findings.append(
                 Finding(
                     WARNING,
                     "template",
-                    f"artwork {name}{on_page} contains RGB colour; it is tagged as sRGB (allowed in "
-                    "PDF/X-4) — convert it to CMYK in the design program for exact colours",
+                    f"artwork {name}{on_page} does not reach into the {profile.bleed_mm:g} mm bleed "
+                    f"({', '.join(short)}) — export it with bleed, or white edges may show after cutting",
                 )
             )
-    return findings + overlap_findings(template)
+    if artwork.raster_dpi is not None and artwork.raster_dpi < MIN_RASTER_DPI - 1:
+        findings.append(
+            Finding(
+                WARNING if artwork.raster_dpi >= 150 else ERROR,
+                "template",
+                f"artwork {name}{on_page} has {artwork.raster_dpi:.0f} dpi at its printed size; print "
+                f"needs {MIN_RASTER_DPI} dpi — export it larger",
+            )
+        )
+    if artwork.unembedded_fonts:
+        findings.append(
+            Finding(
+                ERROR,
+                "template",
+                f"artwork {name}{on_page} uses fonts that are not embedded "
+                f"({', '.join(artwork.unembedded_fonts)}) — convert its text to outlines "
+                "or embed the fonts",
+            )
+        )
+    if artwork.device_rgb and profile.color_model == "cmyk":
+        findings.append(
+            Finding(
+                WARNING,
+                "template",
+                f"artwork {name}{on_page} contains RGB colour; it is tagged as sRGB (allowed in "
+                "PDF/X-4) — convert it to CMYK in the design program for exact colours",
+            )
+        )
+    return findings
 
 
 def overlap_findings(template: CardTemplate) -> list[Finding]:

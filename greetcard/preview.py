@@ -49,6 +49,7 @@ def card_pages_png(
     """All pages of ``card`` as one RGB image, guides drawn when asked."""
     import pypdfium2 as pdfium
 
+    check_preview_size(renderer, dpi)
     pdf = renderer.render([card])
     document = pdfium.PdfDocument(pdf)
     images = []
@@ -68,6 +69,22 @@ def card_pages_png(
         sheet.paste(image, (0, top))
         top += image.height + PAGE_GAP_PX
     return sheet
+
+
+def check_preview_size(renderer: CardRenderer, dpi: int) -> None:
+    """Refuse before rendering when the image would be huge (40 pages of 1000 mm took 11 GB)."""
+    from .limits import LimitError, how_to_raise, limit
+
+    width_pt, height_pt = renderer.geometry.media_size
+    pages = len(renderer.template.pages)
+    pixels = round(width_pt * dpi / 72) * (round(height_pt * dpi / 72) + PAGE_GAP_PX) * pages
+    ceiling = limit("preview_pixels")
+    if pixels > ceiling:
+        fitting = max(1, int(dpi * (ceiling / pixels) ** 0.5))
+        raise LimitError(
+            f"a preview of {pages} page{'s' if pages != 1 else ''} at {dpi} dpi would have {pixels:,} pixels "
+            f"(limit {ceiling:,}) — use --dpi {fitting} or less; {how_to_raise('preview_pixels')}"
+        )
 
 
 def write_png(image: Image.Image, dpi: int) -> bytes:

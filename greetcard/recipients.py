@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Location, RecipientsError, located
+from .limits import LimitError, how_to_raise, limit
 
 #: Columns with a meaning of their own; every other column is kept for templates.
 KNOWN_COLUMNS = (
@@ -511,11 +512,12 @@ def _csv_rows(text: str, delimiter: str, path: Path) -> Iterator[_RawRow]:
 
 def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
     import zipfile
+    import zlib
     from xml.etree.ElementTree import ParseError
 
     import openpyxl
 
-    broken = (
+    broken: tuple[type[Exception], ...] = (
         zipfile.BadZipFile,
         KeyError,
         OSError,
@@ -524,7 +526,15 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         IndexError,
         TypeError,
         AttributeError,
+        *_lxml_errors(),
+        zipfile.LargeZipFile,
+        EOFError,
+        RecursionError,
+        zlib.error,  # a damaged deflate stream inside the zip
+        UnicodeDecodeError,
     )
+    _check_xlsx_size(path)
+    max_cell_chars, max_cells, cells_read = limit("xlsx_cell_chars"), limit("xlsx_cells"), 0
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
         formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -545,8 +555,24 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         for number, (row, formula_row) in enumerate(rows, start=1):
             cells: list[str] = []
             unsaved: list[int] = []
+            cells_read += len(row)
+            if cells_read > max_cells:
+                raise LimitError(
+                    f"{path}: the first sheet has more than {max_cells:,} cells (at row {number}) — keep "
+                    f"only the list on it; {how_to_raise('xlsx_cells')}"
+                )
+            if all(getattr(cell, "value", None) is None for cell in row) and not any(formula_row):
+                continue  # blank rows (also the gap before a lone row 1,000,000) cost nothing
             for index, cell in enumerate(row):
                 value = getattr(cell, "value", None)
+                if isinstance(value, str) and len(value) > max_cell_chars:
+                    raise LimitError(
+                        located(
+                            Location(path, number, index + 1),
+                            f"the cell holds {len(value):,} characters (limit {max_cell_chars:,}, as in "
+                            f"Excel) — shorten it; {how_to_raise('xlsx_cell_chars')}",
+                        )
+                    )
                 if value is None:
                     formula = formula_row[index] if index < len(formula_row) else None
                     if isinstance(formula, str) and formula.startswith("="):
@@ -564,6 +590,38 @@ def _xlsx_rows(path: Path) -> Iterator[_RawRow]:
         formulas.close()
 
 
+def _lxml_errors() -> tuple[type[Exception], ...]:
+    """openpyxl parses with lxml when it is installed; its errors are damaged-file errors too."""
+    import importlib
+
+    try:
+        etree = importlib.import_module("lxml.etree")
+    except ImportError:  # pragma: no cover - lxml is optional for openpyxl
+        return ()
+    error: type[Exception] = etree.LxmlError
+    return (error,)
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook that would unpack to more than the limit (a zip bomb) before reading it."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(max(0, info.file_size) for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise RecipientsError(
+            f"{path}: cannot open the workbook ({err}) — save it again from Excel as .xlsx"
+        ) from None
+    ceiling = limit("xlsx_uncompressed_bytes")
+    if unpacked > ceiling:
+        raise LimitError(
+            f"{path}: the workbook unpacks to {unpacked:,} bytes (limit {ceiling:,}) — a list of "
+            f"100,000 rows needs far less; save only the list's sheet, or "
+            f"{how_to_raise('xlsx_uncompressed_bytes')}"
+        )
+
+
 #: Columns read from one .ods row at most: LibreOffice pads rows with thousands of repeated empty cells.
 ODS_MAX_COLUMNS = 1024
 
@@ -578,6 +636,7 @@ def _ods_rows(path: Path) -> Iterator[_RawRow]:
     from odf.table import CoveredTableCell, Table, TableCell, TableRow  # type: ignore[import-untyped]
     from odf.text import P  # type: ignore[import-untyped]
 
+    _check_xlsx_size(path)  # an .ods is a zip file too: no bombs
     try:
         document = load(str(path))
         tables = document.spreadsheet.getElementsByType(Table)

@@ -27,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
+from .filling import link_text
 from .fonts import load_font_spec
 from .images import PlacedImage, PreparedImage, prepare_image
 from .layout import FittedText, place_lines
@@ -247,6 +248,29 @@ class CardRenderer:
             self._draw_qr(canvas, page.qr)
         for fitted in page.fields:
             self._draw_text(canvas, fitted)
+        if page.qr is not None and self.profile.color_model == "rgb" and not self.profile.pdfx:
+            self._add_link_annotations(canvas, card.link, page.qr, page.fields)
+
+    def _add_link_annotations(
+        self, canvas: Canvas, link: str, qr: QrPlacement, fields: Sequence[FittedText]
+    ) -> None:
+        """Screen PDFs: the QR code and the printed link open the link (a phone cannot scan itself).
+
+        Print profiles get none: PDF/X forbids annotations in the trim area.
+        """
+        x, y, size, _ = self.geometry.rect_pt(qr.spec.box)
+        canvas.linkURL(link, (x, y, x + size, y + size), relative=1, thickness=0)
+        shown = (link_text(link), link)
+        for fitted in fields:
+            if not any(text in fitted.text.replace("\n", "") for text in shown):
+                continue
+            placed = place_lines(fitted)
+            left = min(line.x_mm for line in placed)
+            right = max(line.x_mm + line.width_mm for line in placed)
+            top = min(line.top_mm for line in placed)
+            bottom = max(line.bottom_mm for line in placed)
+            x, y, width, height = self.geometry.rect_pt(Box(left, top, right - left, bottom - top))
+            canvas.linkURL(link, (x, y, x + width, y + height), relative=1, thickness=0)
 
     # -- drawing --------------------------------------------------------------
 

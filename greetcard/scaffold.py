@@ -28,10 +28,17 @@ def source_template(name_or_path: str | None) -> Path:
 def new_template(target: Path, source: Path) -> Path:
     """Copy the template folder ``source`` (with its artwork and own fonts) into a new folder."""
     load_template(source)  # never hand out a broken starting point
+    _refuse_links(source)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise TemplateError(f"{target}: exists and is not an empty folder — choose a new folder")
     try:
-        shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            source,
+            target,
+            symlinks=True,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     except OSError as err:
         raise TemplateError(f"{target}: cannot create the template here ({err})") from None
     return target / TEMPLATE_FILE
@@ -71,3 +78,17 @@ def describe_bundled_templates() -> list[str]:
             f"{pages} page{'s' if pages != 1 else ''}  {template.name}"
         )
     return lines
+
+
+def _refuse_links(source: Path) -> None:
+    """A template from outside may hold links to other files on the disk: never copy their targets."""
+    import os
+
+    for folder, subfolders, files in os.walk(source, followlinks=False):
+        for name in (*subfolders, *files):
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise TemplateError(
+                    f"{path}: is a symbolic link (to {os.readlink(path)}) — a template is copied only with "
+                    "its own files; replace the link by the file itself, or remove it"
+                )

@@ -236,6 +236,8 @@ class _Collector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+#: Embedded images are read by content, and only as these (never EPS, which runs Ghostscript).
+RASTER_FORMATS = ("PNG", "JPEG", "TIFF")
 _SHAPES = frozenset({"path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "image"})
 
 
@@ -310,7 +312,7 @@ def _check_embedded_image(path: Path, element: Any) -> None:
     if embedded is None or "svg" in element.get(embedded[0], "")[:30]:
         return
     try:
-        with Image.open(io.BytesIO(embedded[1])) as image:
+        with Image.open(io.BytesIO(embedded[1]), formats=RASTER_FORMATS) as image:
             image.load()
     except Exception as err:  # Pillow raises many kinds on damaged data
         label = element.get("id")
@@ -334,7 +336,8 @@ def _fade_image(element: Any, opacity: float) -> None:
         if not header.endswith(";base64"):
             continue
         try:
-            image: Image.Image = Image.open(io.BytesIO(base64.b64decode(payload))).convert("RGBA")
+            opened = Image.open(io.BytesIO(base64.b64decode(payload)), formats=RASTER_FORMATS)
+            image: Image.Image = opened.convert("RGBA")
         except Exception:
             return  # svglib reports the unreadable image itself
         alpha = image.getchannel("A").point(lambda value: round(value * opacity))

@@ -974,7 +974,7 @@ def _write_embedded_image(element: Any, stem: Path) -> Path | None:
             from PIL import Image
 
             try:
-                with Image.open(io.BytesIO(data)) as image:
+                with Image.open(io.BytesIO(data), formats=("PNG", "JPEG", "TIFF")) as image:
                     image.verify()
             except Exception:
                 return None

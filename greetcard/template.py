@@ -269,19 +269,92 @@ def load_template(folder: Path | str) -> CardTemplate:
         )
     if file.suffix.lower() != ".toml":
         raise TemplateError(f"{file}: not a template file — pass the template folder (with {TEMPLATE_FILE})")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise TemplateError(
-            f"{file}: byte {err.start} is not UTF-8 — save the template file as UTF-8"
-        ) from None
+    text = _read_template_text(file)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise TemplateError(
+            f"{file}: arrays or tables are nested too deeply to read — a template needs only a few levels"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+), column (\d+)", str(err))
         where = Location(file, int(match[1]), int(match[2])) if match else Location(file)
         raise TemplateError(located(where, f"not valid TOML: {err}")) from None
     return _TemplateReader(file, text).read(data)
+
+
+def _read_template_text(file: Path) -> str:
+    """The template file's text, within the size, line-length and nesting limits."""
+    from .limits import LimitError, how_to_raise, limit
+
+    max_bytes = limit("template_bytes")
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as err:
+        raise TemplateError(f"{file}: cannot read the template file ({err.strerror or err})") from None
+    if len(data) > max_bytes:
+        raise LimitError(
+            f"{file}: the template file is larger than {max_bytes:,} bytes — a template needs a few "
+            f"kilobytes; {how_to_raise('template_bytes')}"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TemplateError(
+            f"{file}: byte {err.start} is not UTF-8 — save the template file as UTF-8"
+        ) from None
+    max_line = limit("template_line_chars")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > max_line:
+            raise LimitError(
+                located(
+                    Location(file, number),
+                    f"line is {len(line):,} characters long (limit {max_line:,}) — break long texts "
+                    f'with a multi-line string ("""…"""); {how_to_raise("template_line_chars")}',
+                )
+            )
+    depth = _bracket_depth(text)
+    if depth > limit("template_nesting"):
+        raise LimitError(
+            f"{file}: arrays or tables are nested {depth} levels deep — a template needs only a few; "
+            f"{how_to_raise('template_nesting')}"
+        )
+    return text
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of [ ] and { } outside strings and comments (an upper bound; linear)."""
+    depth = deepest = 0
+    quote = ""
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if quote:
+            if text.startswith(quote, index):
+                index += len(quote)
+                quote = ""
+                continue
+            if char == "\\" and quote[0] == '"':
+                index += 2
+                continue
+            if char == "\n" and len(quote) == 1:
+                quote = ""
+        elif char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, index) else char
+            index += len(quote)
+            continue
+        elif char == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline
+            continue
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        index += 1
+    return deepest
 
 
 class _TemplateReader:
@@ -394,6 +467,40 @@ class _TemplateReader:
             raise self.fail((*path, key), f"must be a list of {count} numbers in mm, e.g. {example}")
         return [float(v) for v in value]
 
+    def check_file_name(self, name: str, path: tuple[str | int, ...]) -> None:
+        """Refuse names that no file system accepts before they reach one."""
+        from .limits import how_to_raise, limit
+
+        if "\x00" in name or any(ord(char) < 32 for char in name):
+            raise self.fail(path, f"{name!r} contains a control character — give the plain file name")
+        if len(name) > limit("artwork_name_chars") or any(
+            len(part.encode("utf-8", "surrogatepass")) > 255 for part in Path(name).parts
+        ):
+            raise self.fail(
+                path,
+                f"the file name is {len(name):,} characters long — give the plain file name "
+                f"({how_to_raise('artwork_name_chars')})",
+            )
+        if Path(name).is_absolute() or Path(name).drive or name.startswith(("/", "\\")):
+            raise self.fail(
+                path,
+                f"{name!r} is an absolute path — put the file into the template folder and give its "
+                "name relative to template.toml",
+            )
+
+    def display_name(self, data: dict[str, Any]) -> str:
+        """The template's name: shown in terminals, PDF metadata and file titles, so plain text only."""
+        import unicodedata
+
+        name = self.string(data, "name", (), default=self.folder.name)
+        hidden = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs")), None)
+        if hidden is not None:
+            raise self.fail(
+                ("name",),
+                f"contains the invisible control character U+{ord(hidden):04X} — use plain text",
+            )
+        return name
+
     # -- the tables -----------------------------------------------------------
 
     def read(self, data: dict[str, Any]) -> CardTemplate:
@@ -420,7 +527,7 @@ class _TemplateReader:
         return CardTemplate(
             folder=self.folder,
             file=self.file,
-            name=self.string(data, "name", (), default=self.folder.name),
+            name=self.display_name(data),
             width_mm=width,
             height_mm=height,
             bleed_mm=bleed,
@@ -443,7 +550,18 @@ class _TemplateReader:
             spec = self.table(spec, path)
             self.check_keys(spec, _FONT_KEYS, path)
             file_name = self.string(spec, "file", path)
+            self.check_file_name(file_name, (*path, "file"))
             resolved = resolve_font_file(self.folder, file_name)
+            outside = next(
+                (
+                    candidate
+                    for candidate in (self.folder / file_name, self.folder / "fonts" / file_name)
+                    if _exists(candidate) and not _inside_template_roots(candidate, self.folder)
+                ),
+                None,
+            )
+            if outside is not None:
+                raise self.fail((*path, "file"), _outside_message(file_name, outside, self.folder))
             if resolved is None:
                 raise self.fail(
                     (*path, "file"),
@@ -528,15 +646,23 @@ class _TemplateReader:
     def confined_file(
         self, file_name: str, path: tuple[str | int, ...], suffixes: tuple[str, ...], what: str
     ) -> Path:
-        """A file named relative to the template folder, never outside it (no absolute path, no ``..``)."""
+        """A file named relative to the template folder, never outside it.
+
+        A template comes from outside: it may use only its own files, never an absolute path,
+        ``..`` or a symbolic link that leads elsewhere on the disk.
+        """
+        self.check_file_name(file_name, path)
         relative = Path(file_name)
         if relative.is_absolute() or ".." in relative.parts or not file_name.strip():
             raise self.fail(
-                path, f'{file_name!r}: name the {what} relative to the template folder, e.g. "logo.png"'
+                path,
+                f"{file_name!r} is outside the template folder: name the {what} relative to the template "
+                'folder, e.g. "logo.png"',
             )
-        resolved = (self.folder / relative).resolve()
-        if not resolved.is_relative_to(self.folder.resolve()):
-            raise self.fail(path, f"{file_name!r} points outside the template folder — copy the file into it")
+        candidate = self.folder / relative
+        if _exists(candidate) and not _inside_template_roots(candidate, self.folder):
+            raise self.fail(path, _outside_message(file_name, candidate, self.folder))
+        resolved = candidate.resolve()
         if not resolved.is_file():
             raise self.fail(path, f"{what} file {file_name!r} not found in {self.folder}")
         if resolved.suffix.lower() not in suffixes:
@@ -574,13 +700,9 @@ class _TemplateReader:
             variants = tuple(sorted(resolved_variants.items()))
         elif "artwork" in page:
             name = self.string(page, "artwork", path)
-            artwork = (self.folder / name).resolve()
-            if not artwork.is_file():
-                raise self.fail((*path, "artwork"), f"artwork file {name!r} not found in {self.folder}")
-            if artwork.suffix.lower() not in (".pdf", ".svg", ".png", ".jpg", ".jpeg"):
-                raise self.fail(
-                    (*path, "artwork"), f"{name!r}: artwork must be a .pdf, .svg, .png or .jpg file"
-                )
+            artwork = self.confined_file(
+                name, (*path, "artwork"), (".pdf", ".svg", ".png", ".jpg", ".jpeg"), "artwork"
+            )
         fields_table = self.table(page.get("fields", {}), (*path, "fields"))
         fields = tuple(
             self.read_field(name, self.table(spec, (*path, "fields", name)), (*path, "fields", name), fonts)
@@ -768,11 +890,42 @@ def bundled_fonts_folder() -> Path:
 
 
 def resolve_font_file(folder: Path, file_name: str) -> Path | None:
-    """A font next to the template wins; otherwise a bundled font of that name."""
+    """A font next to the template wins; otherwise a bundled font of that name.
+
+    Only files that stay inside the template folder or the bundled assets count.
+    """
     for candidate in (folder / file_name, folder / "fonts" / file_name, bundled_fonts_folder() / file_name):
-        if candidate.is_file():
+        if _exists(candidate) and candidate.is_file() and _inside_template_roots(candidate, folder):
             return candidate.resolve()
     return None
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()`` that treats unusable names (too long, NUL, loops) as missing."""
+    try:
+        return path.exists() or path.is_symlink()
+    except (OSError, ValueError):
+        return False
+
+
+def _inside_template_roots(path: Path, folder: Path) -> bool:
+    """Whether ``path``, with every symbolic link followed, lies in ``folder`` or the bundled assets."""
+    from .assets import assets_folder
+
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    roots = (folder.resolve(), assets_folder().resolve())
+    return any(resolved.is_relative_to(root) for root in roots)
+
+
+def _outside_message(name: str, path: Path, folder: Path) -> str:
+    how = "a symbolic link to a file" if path.is_symlink() else "a file"
+    return (
+        f"{name!r} is {how} outside the template folder {folder} — a template may use only its own "
+        "files: copy the file into the template folder and name it there"
+    )
 
 
 def _did_you_mean(word: str, choices: Any) -> str:
@@ -787,8 +940,56 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return text or "template"
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_\-]+)(\s*\.\s*("[^"]*"|[A-Za-z0-9_\-]+))*\s*=""")
+_BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _table_header(line: str) -> tuple[str, str] | None:
+    """``("[[" or "[", "dotted.name")`` when the line is a table header; one pass, no backtracking."""
+    text = line.strip()
+    if not text.startswith("["):
+        return None
+    opener = "[[" if text.startswith("[[") else "["
+    closing = text.find("]", len(opener))
+    if closing < 0:
+        return None
+    name = text[len(opener) : closing].strip()
+    rest = text[closing:]
+    rest = rest[2:] if rest.startswith("]]") else rest[1:]
+    rest = rest.lstrip()
+    if not name or (rest and not rest.startswith("#")):
+        return None
+    return opener, name
+
+
+def _is_key_line(line: str) -> bool:
+    """Whether the line starts with ``key =`` or ``dotted . "key" =``; linear in the line's length."""
+    index, length = 0, len(line)
+
+    def skip_space(at: int) -> int:
+        while at < length and line[at] in " \t":
+            at += 1
+        return at
+
+    index = skip_space(index)
+    while True:
+        if index >= length:
+            return False
+        char = line[index]
+        if char in "\"'":
+            end = line.find(char, index + 1)
+            if end < 0:
+                return False
+            index = end + 1
+        elif char in _BARE_KEY_CHARS:
+            while index < length and line[index] in _BARE_KEY_CHARS:
+                index += 1
+        else:
+            return False
+        index = skip_space(index)
+        if index < length and line[index] == ".":
+            index = skip_space(index + 1)
+            continue
+        return index < length and line[index] == "="
 
 
 def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
@@ -801,14 +1002,14 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
     array_counts: dict[tuple[str | int, ...], int] = {}
     current: tuple[str | int, ...] = ()
     for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
+        header = _table_header(line)
         if header:
-            parts = [p.strip().strip('"') for p in header[2].split(".")]
+            parts = [p.strip().strip('"') for p in header[1].split(".")]
             path: tuple[str | int, ...] = ()
             for index, part in enumerate(parts):
                 path = (*path, part)
                 is_last = index == len(parts) - 1
-                if header[1] == "[[" and is_last:
+                if header[0] == "[[" and is_last:
                     count = array_counts.get(path, -1) + 1
                     array_counts[path] = count
                     path = (*path, count)
@@ -817,8 +1018,7 @@ def _key_lines(text: str) -> dict[tuple[str | int, ...], int]:
             current = path
             lines.setdefault(current, number)
             continue
-        key = _KEY.match(line)
-        if key:
+        if _is_key_line(line):
             dotted = line.split("=", 1)[0]
             parts = [p.strip().strip('"').strip("'") for p in dotted.split(".")]
             lines.setdefault((*current, *parts), number)

@@ -230,13 +230,12 @@ def imposed_sheet(page_size_pt: tuple[float, float]) -> str | None:
 
 def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     """Render each area of one PDF page and decode the QR codes in it; read the caption text."""
-    import pypdfium2 as pdfium
     import zxingcpp
 
     qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    document = pdfium.PdfDocument(job.path)
+    document = _open_document(job.path)
+    page = document[job.pdf_page]
     try:
-        page = document[job.pdf_page]
         width, height = page.get_size()
         textpage = None
         results = []
@@ -264,7 +263,27 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
             results.append(AreaResult(area, codes, lines))
         return results
     finally:
-        document.close()
+        page.close()
+
+
+_OPEN_DOCUMENT: list[tuple[str, Any]] = []
+
+
+def _open_document(path: str) -> Any:
+    """The document at ``path``, kept open while consecutive jobs read its pages (a press file)."""
+    import pypdfium2 as pdfium
+
+    if _OPEN_DOCUMENT and _OPEN_DOCUMENT[0][0] == path:
+        return _OPEN_DOCUMENT[0][1]
+    close_documents()
+    document = pdfium.PdfDocument(path)
+    _OPEN_DOCUMENT.append((path, document))
+    return document
+
+
+def close_documents() -> None:
+    while _OPEN_DOCUMENT:
+        _OPEN_DOCUMENT.pop()[1].close()
 
 
 def _hide_what_the_plate_covers(
@@ -326,14 +345,27 @@ def read_pages(jobs: Sequence[PageJob], workers: int = 0) -> list[list[AreaResul
     if workers > 1 and areas >= PARALLEL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
         results: list[list[AreaResult]] = [[] for _ in jobs]
         _JOBS = jobs
+        close_documents()  # a forked worker must not share an open document with this process
+        # Contiguous chunks: a worker reads neighbouring pages of a press file from one open document.
+        chunk = max(1, min(32, len(jobs) // (workers * 4)))
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for index, found in pool.imap_unordered(_read_job, range(len(jobs)), chunksize=8):
+            with multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts) as pool:
+                for index, found in pool.imap_unordered(_read_job, range(len(jobs)), chunksize=chunk):
                     results[index] = found
         finally:
             _JOBS = ()
         return results
-    return [read_page(job) for job in jobs]
+    try:
+        return [read_page(job) for job in jobs]
+    finally:
+        close_documents()
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C stops the run in the parent, which ends the pool."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # --- planning the jobs ---------------------------------------------------------

@@ -254,3 +254,18 @@ def test_image_in_pdf_keeps_its_own_bytes_once(tmp_path: Path) -> None:
         canvas.showPage()
     canvas.save()
     assert len(image_xobjects(tmp_path / "two.pdf")) == 1
+
+
+def test_language_artwork_is_preflighted_like_the_default(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    template = image_template(tmp_path / "t", "", artwork='artwork = { default = "de.svg", ja = "ja.png" }')
+    (template / "de.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="106mm" height="154mm" viewBox="0 0 106 154">'
+        '<rect width="106" height="154" fill="#1f4e9c"/></svg>',
+        encoding="utf-8",
+    )
+    Image.new("RGB", (417, 606), (226, 65, 47)).save(template / "ja.png")  # 100 dpi
+    recipients = write_csv(tmp_path / "list.csv", [["R1", "Firma", "", "", "de"]])
+    result = run_cli("check", recipients, "--template", template)
+    assert "artwork ja.png has 100 dpi at its printed size" in result.stdout

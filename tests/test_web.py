@@ -232,6 +232,16 @@ def test_rows_show_the_cli_statuses_and_messages(page: Page, bad_list: Path, run
         assert _escaped(message) in html
 
 
+def test_manifest_names_an_uploaded_list_as_the_user_knows_it(
+    page: Page, bad_list: Path, tmp_path: Path
+) -> None:
+    page.upload(bad_list)
+    page.render(tmp_path / "out")
+    refused = [row for row in read_manifest(tmp_path / "out") if row["status"] == "refused"]
+    assert [row["message"].split(": ")[0] for row in refused] == ["list.csv:3:2", "list.csv:4:2"]
+    assert str(page.workspace.upload_folder) not in (tmp_path / "out" / "manifest.csv").read_text("utf-8-sig")
+
+
 def test_how_the_list_was_read_and_overrides(page: Page, tmp_path: Path) -> None:
     listed = write_csv(tmp_path / "excel.csv", [["1", "Müller GmbH", "", "", "de"]], encoding="cp1252")
     page.upload(listed)
@@ -296,6 +306,7 @@ def test_card_preview_guides_and_link(page: Page) -> None:
     assert plain.content != guided.content
     detail = page.client.get("/part/card/1").text
     assert "JP002" in detail and "https://www.neujahrsgross-japan.de/" in detail
+    assert "✓ read back from the drawn card" in detail
     assert page.client.get("/api/card/999.png").status_code == 404
     proof = page.client.get("/api/proof.pdf")
     assert proof.content.startswith(b"%PDF")

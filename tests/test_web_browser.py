@@ -107,7 +107,9 @@ def test_new_user_flow_in_the_browser(
     assert plain != guided
     decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(plain)))]
     assert decoded == [page.locator("#qr-link").inner_text()]
+    assert page.locator("#qr-check").inner_text().startswith("✓")
     assert page.locator(".thumb img").first.evaluate("img => img.complete && img.naturalWidth > 0")
+    page.wait_for_function("document.querySelector('.proof-sheet').naturalWidth > 0", timeout=20_000)
 
     # Print: render with the press file, download it, compare with the CLI's.
     page.click("#tab-print")

@@ -45,6 +45,23 @@ def new_user_flow(page: Page, url: str, recipients: Path, out: Path, downloads: 
     return time.perf_counter() - started
 
 
+def first_thumbnails(page: Page, url: str, recipients: Path) -> tuple[float, float]:
+    """Seconds from dropping a long list to its table, and from opening Proof to the first 6 thumbnails."""
+    page.goto(url)
+    started = time.perf_counter()
+    page.set_input_files("#list-file", str(recipients))
+    page.wait_for_selector("#rows")
+    read = time.perf_counter() - started
+    page.wait_for_selector("#render-button", state="attached")  # every step's part is in
+    started = time.perf_counter()
+    page.click("#tab-proof")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.thumb img')].slice(0, 6)"
+        ".every(img => img.complete && img.naturalWidth)"
+    )
+    return read, time.perf_counter() - started
+
+
 def screenshots(page: Page, url: str, recipients: Path, out: Path) -> None:
     page.goto(url)
     page.set_input_files("#list-file", str(recipients))
@@ -59,7 +76,8 @@ def screenshots(page: Page, url: str, recipients: Path, out: Path) -> None:
     page.click(".thumb[data-card='9']")
     page.wait_for_selector("#card-title:has-text('JP010')")
     page.check("#guides")
-    page.wait_for_timeout(1500)
+    page.wait_for_function("document.querySelector('.proof-sheet').naturalWidth > 0", timeout=30_000)
+    page.wait_for_timeout(1000)
     page.wait_for_function(
         "[...document.querySelectorAll('#step-proof img')]"
         ".filter(img => img.getBoundingClientRect().top < 800).every(img => img.complete)"
@@ -82,6 +100,12 @@ def main() -> None:
             page = browser.new_page(viewport=VIEWPORT, locale="en-GB", accept_downloads=True)
             seconds = new_user_flow(page, server.url, sample, folder / "cards", folder)
             print(f"new-user flow (open, drop recipients.csv, Render, download press.pdf): {seconds:.1f} s")
+        with BackgroundServer(Workspace(temp_parent=folder)) as server:
+            from bench.make_list import write_list
+
+            page = browser.new_page(viewport=VIEWPORT, locale="en-GB")
+            read, shown = first_thumbnails(page, server.url, write_list(folder / "long.csv", 650))
+            print(f"650 rows: table after {read:.1f} s; first thumbnails {shown:.2f} s after opening Proof")
         mixed = folder / "recipients.csv"
         mixed.write_bytes(sample.read_bytes() + MISTAKES.encode("utf-8"))
         with BackgroundServer(Workspace(temp_parent=folder)) as server:

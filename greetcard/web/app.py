@@ -141,7 +141,7 @@ class _Page:
             return Response("no such step", status_code=404)
         return HTMLResponse(_PAGES.get_template(f"{step}.html").render(self._context(request)))
 
-    def card_part(self, request: Request) -> Response:
+    async def card_part(self, request: Request) -> Response:
         prepared, _ = self.workspace.prepared()
         index = request.path_params["index"]
         if prepared is None or not 0 <= index < len(prepared.cards):
@@ -149,7 +149,11 @@ class _Page:
         card = prepared.cards[index]
         context = self._context(request)
         fits = [f"{fitted.field.name}: {fitted.describe()}" for page in card.pages for fitted in page.fields]
-        context.update(index=index, card=card, fits=fits)
+        try:
+            decoded = await run_in_threadpool(self.workspace.decoded_links, index)
+        except LookupError:
+            return Response("no such card", status_code=404)
+        context.update(index=index, card=card, fits=fits, decoded=decoded)
         return HTMLResponse(_PAGES.get_template("card.html").render(context))
 
     # --- JSON actions -------------------------------------------------------------

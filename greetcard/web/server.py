@@ -11,6 +11,9 @@ import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
+
+import uvicorn
 
 from ..errors import GreetcardError
 from .security import LOOPBACK_HOSTS, allowed_hosts, new_token
@@ -83,10 +86,20 @@ def watch_template(workspace: Workspace, folder: Path, stop: threading.Event) ->
     return thread
 
 
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, telling the workspace at the first Ctrl-C so that waiting previews end at once."""
+
+    def __init__(self, config: uvicorn.Config, workspace: Workspace) -> None:
+        super().__init__(config)
+        self.workspace = workspace
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.workspace.stop_drawing()
+        super().handle_exit(sig, frame)
+
+
 def run_server(options: ServeOptions, echo: Callable[[str], None]) -> None:
     """Serve the page until Ctrl-C; a render in progress finishes first; uploads are removed."""
-    import uvicorn
-
     from .app import create_app
 
     if not is_loopback(options.host) and not options.allow_remote:
@@ -114,7 +127,7 @@ def run_server(options: ServeOptions, echo: Callable[[str], None]) -> None:
         config = uvicorn.Config(
             app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off", access_log=False
         )
-        server = uvicorn.Server(config)
+        server = StoppingServer(config, workspace)
         if options.open_browser:
             threading.Thread(target=_open_when_ready, args=(server, url), daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then re-raises Ctrl-C
@@ -148,8 +161,6 @@ class BackgroundServer:
     """The page served from a thread on a free port: for the browser tests and the documentation images."""
 
     def __init__(self, workspace: Workspace, designer: bool = False) -> None:
-        import uvicorn
-
         from .app import create_app
 
         self.workspace = workspace
@@ -176,6 +187,7 @@ class BackgroundServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.workspace.stop_drawing()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()

@@ -9,7 +9,9 @@ inside the folders the user chose.  It knows nothing of HTTP.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import io
+import itertools
 import re
 import shutil
 import tempfile
@@ -17,16 +19,27 @@ import threading
 import time
 import zipfile
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
 
 from ..assets import bundled_templates
-from ..batch import Inputs, Prepared, RenderOptions, RenderReport, preflight_findings, prepare, render_batch
+from ..batch import (
+    MANIFEST_NAME,
+    Inputs,
+    Prepared,
+    RenderOptions,
+    RenderReport,
+    link_summary,
+    preflight_findings,
+    prepare,
+    render_batch,
+)
 from ..errors import GreetcardError, OutputError
 from ..filling import columns_used
+from ..output import write_atomically
 from ..preflight import ERROR, INFO, WARNING
 from ..qr import LinkPattern
 from ..template import BUILTIN_PROFILES, CardTemplate, load_template
@@ -42,6 +55,61 @@ IMPOSE_SHEETS = ("A4", "SRA4", "A3", "SRA3", "A3+")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "cp932", "mac_roman", "utf-16")
 DELIMITERS = {";": ";", ",": ",", "tab": "\t"}
 OK, NOTE, WARN, REFUSED = "ok", "note", "warning", "refused"
+
+
+#: Who draws first when several wait: the open card and whole-list work, then thumbnails in list
+#: order; the proof sheet (a second or two for a long list) after the first screenful of thumbnails.
+URGENT = (0, 0)
+PROOF_PRIORITY = (1, 12)
+
+
+class PriorityLock:
+    """One drawing at a time (reportlab and pdfium are not known to be thread-safe), lowest priority first.
+
+    A plain lock wakes an arbitrary waiter, so with a screenful of thumbnails requested at once the
+    first ones could come last.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._held = False
+        self._closed = False
+        self._waiting: list[tuple[tuple[int, int], int]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.contextmanager
+    def hold(self, priority: tuple[int, int] = URGENT) -> Iterator[None]:
+        with self._condition:
+            ticket = (priority, next(self._arrivals))
+            heapq.heappush(self._waiting, ticket)
+            while (self._held or self._waiting[0] != ticket) and not self._closed:
+                self._condition.wait()
+            if self._closed and priority != URGENT:
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+                self._condition.notify_all()
+                raise StoppingError("greetcard serve is stopping")
+            while self._held:  # urgent work (a render, the list) still finishes when stopping
+                self._condition.wait()
+            self._waiting.remove(ticket)
+            heapq.heapify(self._waiting)
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._held = False
+                self._condition.notify_all()
+
+    def close(self) -> None:
+        """Refuse what is still waiting for previews, so that stopping does not wait for them."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+
+class StoppingError(LookupError):
+    """Raised for a preview asked for while the server stops (answered as "not found")."""
 
 
 class UploadTooLarge(GreetcardError):
@@ -88,6 +156,8 @@ class TemplateView:
     profiles: tuple[str, ...]
     default_language: str
     findings: tuple[tuple[str, str], ...]
+    link_pattern: str = ""
+    link_example: str = ""
 
 
 @dataclass
@@ -140,8 +210,7 @@ class Workspace:
         self.job: RenderJob | None = None
         self._uploads = 0
         self._state_lock = threading.RLock()
-        # reportlab and pdfium are not known to be thread-safe: one drawing at a time.
-        self._drawing = threading.Lock()
+        self._drawing = PriorityLock()
         self._prepared: tuple[tuple[object, ...], Prepared | None, str | None] | None = None
         self._images: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._images_lock = threading.Lock()  # never held while taking another lock
@@ -236,7 +305,7 @@ class Workspace:
         with self._state_lock:
             if self._prepared is None or self._prepared[0] != key:
                 try:
-                    with self._drawing:
+                    with self._drawing.hold():
                         self._prepared = (key, prepare(inputs), None)
                 except GreetcardError as err:
                     self._prepared = (key, None, self.display(str(err)))
@@ -254,7 +323,9 @@ class Workspace:
             return None
         prepared, _ = self.prepared()
         findings: tuple[tuple[str, str], ...] = ()
+        link_pattern, link_example = template.link, ""
         if prepared is not None:
+            link_pattern, link_example = link_summary(prepared)
             findings = tuple(
                 (finding.level, finding.message)
                 for finding in prepared.template_findings
@@ -271,6 +342,8 @@ class Workspace:
             profiles=tuple(dict.fromkeys([*BUILTIN_PROFILES, *template.profiles])),
             default_language=template.default_language,
             findings=findings,
+            link_pattern=link_pattern,
+            link_example=link_example,
         )
 
     # --- drawing ------------------------------------------------------------------
@@ -279,7 +352,15 @@ class Workspace:
         """One card (all pages) as PNG, drawn exactly as ``greetcard preview`` draws it."""
         from ..preview import write_png
 
-        return self._card_image(index, dpi, guides, lambda image: write_png(image, dpi))
+        return self._card_image(index, dpi, guides, lambda image: write_png(image, dpi), URGENT)
+
+    def decoded_links(self, index: int) -> list[str]:
+        """What the drawn card's QR codes hold, read back from its preview as a phone would read them."""
+        import zxingcpp
+
+        image = Image.open(io.BytesIO(self.card_png(index, CARD_DPI, guides=False)))
+        qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        return [result.text for result in zxingcpp.read_barcodes(image, formats=qr_only)]
 
     def card_thumbnail(self, index: int) -> bytes:
         """A small JPEG of one card for the grid (JPEG: a tenth of the PNG's encoding time)."""
@@ -289,10 +370,15 @@ class Workspace:
             image.save(buffer, format="JPEG", quality=85)
             return buffer.getvalue()
 
-        return self._card_image(index, THUMBNAIL_DPI, False, jpeg)
+        return self._card_image(index, THUMBNAIL_DPI, False, jpeg, (1, index))
 
     def _card_image(
-        self, index: int, dpi: int, guides: bool, encode: Callable[[Image.Image], bytes]
+        self,
+        index: int,
+        dpi: int,
+        guides: bool,
+        encode: Callable[[Image.Image], bytes],
+        priority: tuple[int, int],
     ) -> bytes:
         from ..preview import card_pages_png
 
@@ -303,7 +389,7 @@ class Workspace:
         cached = self._cached(key)
         if cached is not None:
             return cached
-        with self._drawing:
+        with self._drawing.hold(priority):
             cached = self._cached(key)  # drawn by another request while this one waited
             if cached is not None:
                 return cached
@@ -311,7 +397,7 @@ class Workspace:
             return self._remember(key, encode(image))
 
     def warm_up(self, thumbnails: int = 12) -> None:
-        """Read the list now and draw the first thumbnails in the background, before the Proof step asks."""
+        """Read the list now, and draw the first thumbnails in the background before the Proof step asks."""
         prepared, _ = self.prepared()
         if prepared is None:
             return
@@ -320,7 +406,8 @@ class Workspace:
             for index in range(min(thumbnails, len(prepared.cards))):
                 if self._closing.is_set() or self._prepared is None or self._prepared[1] is not prepared:
                     return  # stopping, or the user chose something else meanwhile
-                self.card_thumbnail(index)
+                with contextlib.suppress(LookupError):
+                    self.card_thumbnail(index)
 
         self._warming = threading.Thread(target=draw, name="greetcard-thumbnails", daemon=True)
         self._warming.start()
@@ -337,7 +424,7 @@ class Workspace:
         title = (
             f"Proof · {prepared.template.name} · {self.settings.list_name} · profile {prepared.profile.name}"
         )
-        with self._drawing:
+        with self._drawing.hold(PROOF_PRIORITY):
             data = proof_sheet(prepared.renderer, worst_cases(prepared.cards), prepared.problems, title)
         return self._remember(key, data)
 
@@ -351,7 +438,7 @@ class Workspace:
         cached = self._cached(key)
         if cached is not None:
             return cached
-        with self._drawing:
+        with self._drawing.hold(PROOF_PRIORITY):
             document = pdfium.PdfDocument(pdf)
             try:
                 image = document[0].render(scale=PROOF_DPI / 72).to_pil().convert("RGB")
@@ -415,8 +502,9 @@ class Workspace:
 
         def run() -> None:
             try:
-                with self._drawing:
+                with self._drawing.hold():
                     job.report = render_batch(options, progress=progress)
+                    self._name_the_list_in_the_manifest(job.report)
             except GreetcardError as err:
                 job.error = self.display(str(err))
             except Exception as err:  # shown on the page; the server keeps running
@@ -427,6 +515,17 @@ class Workspace:
         job.thread = threading.Thread(target=run, name="greetcard-render", daemon=True)
         job.thread.start()
         return job
+
+    def _name_the_list_in_the_manifest(self, report: RenderReport) -> None:
+        """An uploaded list is named in manifest.csv as the user knows it, not by its private temp path."""
+        path = self.settings.list_path
+        manifest = report.out / MANIFEST_NAME
+        if path is None or not self.is_upload(path) or not manifest.is_file():
+            return
+        data = manifest.read_bytes()
+        shown = data.replace(str(path).encode("utf-8"), self.settings.list_name.encode("utf-8"))
+        if shown != data:
+            write_atomically(report.out, MANIFEST_NAME, shown)
 
     def output_file(self, name: str) -> Path:
         """A file the last render wrote, by name; anything else is refused (no other path is served)."""
@@ -462,9 +561,14 @@ class Workspace:
             partial.replace(target)
         return target
 
+    def stop_drawing(self) -> None:
+        """The server is stopping: previews still waiting are answered "not found" at once."""
+        self._closing.set()
+        self._drawing.close()
+
     def close(self, wait: Callable[[RenderJob], None] | None = None) -> None:
         """Let a running render finish (``wait`` is told first), then remove the upload folder."""
-        self._closing.set()
+        self.stop_drawing()
         job = self.job
         try:
             if job is not None and job.running and job.thread is not None:
@@ -473,7 +577,7 @@ class Workspace:
                 job.thread.join()
             if self._warming is not None:
                 self._warming.join()
-            with self._drawing:
+            with self._drawing.hold(URGENT):
                 pass  # pdfium must not be mid-drawing while the interpreter shuts down
         finally:
             shutil.rmtree(self.upload_folder, ignore_errors=True)
@@ -504,9 +608,10 @@ def list_view(prepared: Prepared, list_name: str, display: Callable[[str], str])
                 line, problem.row_id, problem.company, REFUSED, (display(str(problem)),), None
             )
     used = columns_used(prepared.template)
-    if prepared.template.link:
+    pattern, _ = link_summary(prepared)
+    if pattern:
         with contextlib.suppress(GreetcardError):  # a bad link is reported by prepare() already
-            used |= set(LinkPattern.parse(prepared.template.link).columns)
+            used |= set(LinkPattern.parse(pattern).columns)
     delimiter = {"\t": "tab"}.get(recipients.delimiter, recipients.delimiter)
     return ListView(
         name=list_name,

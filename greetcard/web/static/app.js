@@ -50,6 +50,7 @@
     }
     if (selectedCard !== null) await showCard(selectedCard);
     markSteps();
+    loadProofSheet();
   }
 
   function go(step) {
@@ -57,6 +58,19 @@
     history.replaceState(null, "", `/?step=${step}`);
     markSteps();
     window.scrollTo(0, 0);
+    loadProofSheet();
+  }
+
+  // The proof sheet takes a second or two to draw for a long list: ask for it once the first
+  // thumbnails are there, so that they are not kept waiting behind it.
+  async function loadProofSheet() {
+    const sheet = document.querySelector(".proof-sheet[data-src]");
+    if (!sheet || body.dataset.step !== "proof") return;
+    const first = [...document.querySelectorAll(".thumb img")].slice(0, 6);
+    const timeout = new Promise((resolve) => setTimeout(resolve, 2000));
+    await Promise.race([Promise.all(first.map((img) => img.decode().catch(() => {}))), timeout]);
+    if (sheet.dataset.src) sheet.src = sheet.dataset.src;
+    delete sheet.dataset.src;
   }
 
   function markSteps() {
@@ -246,5 +260,6 @@
   });
 
   markSteps();
+  loadProofSheet();
   poll();
 })();
