@@ -625,6 +625,9 @@ def links_command(inputs: Inputs, output: Path) -> None:
 @click.option("--manifest", type=click.Path(path_type=Path), help="The manifest (default: beside the PDFs).")
 @click.option("--margin", is_flag=True, help="Also degrade each code layout and report the scan margin.")
 @click.option(
+    "--whole-page", is_flag=True, help="Also look for stray codes anywhere on each page (slower, 150 dpi)."
+)
+@click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
@@ -634,6 +637,7 @@ def verify_command(
     profile_name: str | None,
     manifest: Path | None,
     margin: bool,
+    whole_page: bool,
     jobs: int,
     as_json: bool,
 ) -> None:
@@ -657,7 +661,7 @@ def verify_command(
 
     try:
         loaded = load_template(template or bundled_template())
-        report = verify(target, loaded, profile_name, manifest, jobs)
+        report = verify(target, loaded, profile_name, manifest, jobs, whole_page)
         margins = _margin_reports(loaded, target, manifest) if margin else []
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None

@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ MANIFEST_NAME = "manifest.csv"
 PT_PER_MM = 72 / 25.4
 #: Print-like resolution: what a press's RIP or a good office printer resolves.
 VERIFY_DPI = 300
+#: --whole-page looks for stray codes anywhere on the page at this resolution.
+WHOLE_PAGE_DPI = 150
 #: The QR area is rendered with this much around the box, so a shifted code is still seen whole.
 AREA_MARGIN_MM = 3.0
 #: Printed link text is read from the link field's box grown by this much.
@@ -169,6 +171,7 @@ class PageJob:
     path: str
     pdf_page: int
     areas: tuple[Area, ...]
+    whole_page: bool = False  # also look for codes outside the QR areas
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ class AreaResult:
     area: Area
     codes: tuple[str, ...]
     caption_lines: tuple[str, ...] | None
+    stray_codes: tuple[str, ...] = ()  # codes elsewhere on the page, nearest to this card
 
 
 def caption_field_kind(template: CardTemplate, page_index: int) -> tuple[Box, str] | None:
@@ -237,22 +241,26 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
     page = document[job.pdf_page]
     try:
         width, height = page.get_size()
+        stray = _stray_codes(page, job.areas, qr_only) if job.whole_page else {}
+        # One card per page: skip what an opaque plate hides, so a large background image is not
+        # decoded for every card. Several cards with images (imposed sheets): the same, on a fresh
+        # copy of the page per card, since loading a page costs less than decoding its images.
+        hide_per_area = len(job.areas) == 1 or _draws_images(page)
         textpage = None
         results = []
-        for area in job.areas:
+        for index, area in enumerate(job.areas):
             left, bottom, right, top = area.qr_rect
-            if len(job.areas) == 1:
-                # One card per page: skip what an opaque plate hides (a large background image
-                # would otherwise be decoded for every card) and render only the plate.
+            if hide_per_area:
+                if index > 0:
+                    page.close()
+                    page, textpage = document[job.pdf_page], None
                 plate = _hide_what_the_plate_covers(page, area.qr_rect)
                 if plate is not None:
                     left, bottom, right, top = plate
             crop = (max(0.0, left), max(0.0, bottom), max(0.0, width - right), max(0.0, height - top))
             image = page.render(scale=dpi / 72, crop=crop, grayscale=True).to_pil()
             codes = tuple(
-                result.text
-                for result in zxingcpp.read_barcodes(image, formats=qr_only)
-                if result.valid
+                result.text for result in zxingcpp.read_barcodes(image, formats=qr_only) if result.valid
             )
             lines = None
             if area.caption_rect is not None:
@@ -260,10 +268,43 @@ def read_page(job: PageJob, dpi: int = VERIFY_DPI) -> list[AreaResult]:
                     textpage = page.get_textpage()
                 text = textpage.get_text_bounded(*area.caption_rect)
                 lines = tuple(line for line in re.split(r"\r\n|\r|\n", text) if line.strip())
-            results.append(AreaResult(area, codes, lines))
+            results.append(AreaResult(area, codes, lines, tuple(stray.get(area.card_index, ()))))
         return results
     finally:
         page.close()
+
+
+def _draws_images(page: Any) -> bool:
+    """Whether the page (or a form it draws, two levels deep) paints a raster image."""
+    import pypdfium2.raw as pdfium_c
+
+    return any(item.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for item in page.get_objects(max_depth=2))
+
+
+def _stray_codes(page: Any, areas: Sequence[Area], formats: Any) -> dict[int, list[str]]:
+    """Codes on the whole page (150 dpi) outside every QR area, by the card whose area is nearest."""
+    import zxingcpp
+
+    scale = WHOLE_PAGE_DPI / 72
+    height = page.get_size()[1]
+    image = page.render(scale=scale, grayscale=True).to_pil()
+    found: dict[int, list[str]] = {}
+    for result in zxingcpp.read_barcodes(image, formats=formats):
+        corners = result.position
+        points = (corners.top_left, corners.top_right, corners.bottom_right, corners.bottom_left)
+        x = sum(point.x for point in points) / 4 / scale
+        y = height - sum(point.y for point in points) / 4 / scale
+        inside = any(a.qr_rect[0] <= x <= a.qr_rect[2] and a.qr_rect[1] <= y <= a.qr_rect[3] for a in areas)
+        if inside or not areas:
+            continue
+        nearest = min(
+            areas,
+            key=lambda a: (
+                ((a.qr_rect[0] + a.qr_rect[2]) / 2 - x) ** 2 + ((a.qr_rect[1] + a.qr_rect[3]) / 2 - y) ** 2
+            ),
+        )
+        found.setdefault(nearest.card_index, []).append(result.text or "(unreadable)")
+    return found
 
 
 _OPEN_DOCUMENT: list[tuple[str, Any]] = []
@@ -593,6 +634,8 @@ def compare(
                 owners = link_owner.get(result.codes[0], [])
                 other = f" — that is the link of {cards[owners[0]].names()}" if owners else ""
                 problems.append((page_number, f"the QR code opens {result.codes[0]}, not {card.link}{other}"))
+            for text in result.stray_codes:
+                problems.append((page_number, f"a second QR code outside the QR area, opening {text}"))
             caption = caption_kinds[result.area.page_index]
             if caption is not None and result.caption_lines is not None:
                 expected_text = link_text(card.link) if caption[1] == "link_text" else card.link
@@ -620,6 +663,7 @@ def verify(
     profile_name: str | None = None,
     manifest: Path | None = None,
     jobs: int = 0,
+    whole_page: bool = False,
 ) -> VerifyReport:
     """Verify an output folder (every card PDF) or a press file (card pages or imposed sheets)."""
     started = time.perf_counter()
@@ -645,6 +689,8 @@ def verify(
         raise VerifyError(f"{manifest_path}: lists no written cards — nothing to verify")
     if not any(page.qr for page in template.pages):
         raise VerifyError(f"template '{template.name}' has no QR code — nothing to verify")
+    if whole_page:
+        page_jobs = [replace(job, whole_page=True) for job in page_jobs]
     results = [result for found in read_pages(page_jobs, jobs) for result in found]
     compared, verified, codes = compare(cards, template, results)
     report.cards = len(cards)

@@ -225,3 +225,29 @@ def test_printed_link_must_equal_the_link_and_break_only_before_slash_question_a
 ) -> None:
     found = printed_link_problem(lines, "www.example-shop.de/?r=A-1")
     assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_whole_page_finds_a_second_code_outside_the_qr_area(
+    copy_of: Path, run_cli: Callable[..., Any]
+) -> None:
+    import qrcode
+    from reportlab.lib.utils import ImageReader
+
+    card = _file_of(copy_of, "JP015")
+    writer = PdfWriter(clone_from=card)
+    page = writer.pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(width, height))
+    stamp = qrcode.make("https://elsewhere.example/").get_image()
+    canvas.drawImage(ImageReader(stamp), 20, height - 150, 90, 90)  # over the greeting, far from the QR box
+    canvas.save()
+    page.merge_page(PdfReader(buffer).pages[0])
+    writer.write(card)
+    code, report = _verify(run_cli, copy_of)
+    assert code == 0, report  # the QR areas alone are fine
+    code, report = _verify(run_cli, copy_of, "--whole-page")
+    assert code == 1
+    assert [(f["id"], f["message"]) for f in report["failures"]] == [
+        ("JP015", "a second QR code outside the QR area, opening https://elsewhere.example/")
+    ]
