@@ -58,6 +58,7 @@ class CardBuilder:
         recipients: RecipientList,
         link: str | None = None,
         tokens: TokenSigner | None = None,
+        languages: dict[str, int] | None = None,
     ) -> None:
         self.template = template
         self.tokens = tokens
@@ -79,9 +80,10 @@ class CardBuilder:
                         place_symbol(check_link(self.link_pattern.fill({})), page.qr)
                     except ModulesTooSmall as err:
                         raise LinkError(f"{template.file}: QR code: {err}") from None
-        languages: dict[str, int] = {}
-        for recipient in recipients.recipients:
-            languages.setdefault(recipient.language, recipient.line)
+        if languages is None:  # the list's languages, when the caller did not read them already
+            languages = {}
+            for recipient in recipients.recipients:
+                languages.setdefault(recipient.language, recipient.line)
         self.fields: dict[tuple[int, str], CompiledField] = compile_fields(
             template, set(recipients.columns), languages
         )

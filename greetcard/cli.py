@@ -16,7 +16,16 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from .batch import Inputs, RenderOptions, pick_card, prepare, render_batch
+from .batch import (
+    ExitCode,
+    Inputs,
+    RenderOptions,
+    RenderReport,
+    RowSelection,
+    pick_card,
+    prepare,
+    render_batch,
+)
 from .errors import GreetcardError
 from .escape import terminal_safe, visible
 from .limits import set_limits
@@ -258,6 +267,14 @@ def main(ctx: click.Context, debug: bool, limits: tuple[str, ...]) -> None:
 @click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
 )
+@click.option(
+    "--only",
+    metavar="ID[,ID…]",
+    help="Only these rows' cards (e.g. a reprint); the rest of the folder is left as it is.",
+)
+@click.option(
+    "--rows", "row_range", metavar="N[-M]", help="Only data rows N to M (1 = first after the header)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary, only errors.")
 @click.option(
     "--verify",
@@ -284,6 +301,8 @@ def render(
     impose_sheet: str | None,
     strict: bool,
     jobs: int,
+    only: str | None,
+    row_range: str | None,
     quiet: bool,
     verify_after: bool,
     mail_merge: Path | None,
@@ -294,8 +313,12 @@ def render(
     RECIPIENTS is a .csv (UTF-8, cp1252 or cp932; ';' ',' or tab) or .xlsx
     list with at least a 'company' column; default: recipients.csv.
 
-    Exit status 0 when every row became a card, 1 when any row was refused
-    (the good cards are still written unless --strict).
+    A rerun rewrites only the cards whose row, template or options changed.
+
+    Exit status: 0 every row became a card; 1 some rows were refused (every
+    good card is written); 2 a usage mistake; 3 nothing written (template,
+    list or folder unusable, or --strict); 4 some files could not be written
+    (each is named); 130 interrupted.
 
     \b
     Examples:
@@ -304,6 +327,7 @@ def render(
       greetcard render list.xlsx --profile screen --out mail
       greetcard render --batch press.pdf --profile print-marks
       greetcard render --impose SRA3
+      greetcard render --only JP003,JP017
     """
     from .batch import press_file_in
 
@@ -311,6 +335,10 @@ def render(
         batch_file = press_file_in(batch_file, out) if batch_file else None
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None
+    try:
+        selection = RowSelection.parse(only, row_range)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--only' / '--rows'") from None
     if mail_merge is not None and inputs.profile != "screen":
         raise click.UsageError("--mail-merge lists the PDFs to send by e-mail: use it with --profile screen")
     options = RenderOptions(
@@ -320,20 +348,51 @@ def render(
         batch_file=batch_file,
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
+        selection=selection,
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
         report = render_batch(options, progress=bar)
     except GreetcardError as err:
-        raise click.ClickException(terminal_safe(str(err))) from None
+        raise _NothingWritten(terminal_safe(str(err))) from None
     finally:
         if bar is not None:
             bar.close()
+    _print_render_report(report, quiet)
+    if mail_merge is not None and report.written:
+        _write_mail_merge(inputs, report, mail_merge, subject, quiet)
+    verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
+    if not verified and report.exit_code == ExitCode.OK:
+        sys.exit(ExitCode.ROWS_REFUSED)  # a card that does not scan is as good as a refused row
+    sys.exit(report.exit_code)
+
+
+class _NothingWritten(click.ClickException):
+    """``Error: …`` with the exit status that says nothing was written."""
+
+    exit_code = ExitCode.NOTHING_WRITTEN
+
+
+def _print_render_report(report: RenderReport, quiet: bool) -> None:
     if report.refused:
         click.echo(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused:", err=True)
         for message in report.refused:
             click.echo(f"  {terminal_safe(message)}", err=True)
+    if report.not_written:
+        count = len(report.not_written)
+        click.echo(f"{count} file{'s' if count != 1 else ''} could not be written:", err=True)
+        for message in report.not_written:
+            click.echo(f"  {terminal_safe(message)}", err=True)
+    if report.interrupted:
+        click.echo(
+            f"Interrupted: {report.written} cards are in {report.out} and the manifest lists exactly "
+            "what is there; run the same command again to finish.",
+            err=True,
+        )
+        return
     if not quiet:
+        for message in report.renamed:
+            click.echo(f"renamed: {terminal_safe(message)}", err=True)
         for warning in report.warnings:
             click.echo(f"warning: {terminal_safe(warning)}", err=True)
         if report.shrunk:
@@ -346,22 +405,23 @@ def render(
             click.echo("Nothing written (--strict): fix the rows above and run again.", err=True)
         else:
             read_as = _read_as(report.encoding, report.delimiter)
+            changes = f"{report.rewritten} drawn, {report.unchanged} unchanged"
+            if report.removed:
+                changes += f", {report.removed} old removed"
+            if report.kept:
+                changes += f", {report.kept} left as they were"
             click.echo(
                 terminal_safe(
                     f"{report.written} card{'s' if report.written != 1 else ''} written to {report.out} "
-                    f"(profile {report.profile}; list read as {read_as}) in {report.seconds:.1f} s; "
-                    f"manifest: {report.out / 'manifest.csv'}"
+                    f"({changes}; profile {report.profile}; list read as {read_as}) "
+                    f"in {report.seconds:.1f} s; manifest: {report.out / 'manifest.csv'}"
                 ),
                 err=True,
             )
             if report.batch_file:
-                click.echo(terminal_safe(f"press file: {report.batch_file}"), err=True)
+                state = "written" if report.press_rewritten else "unchanged"
+                click.echo(terminal_safe(f"press file: {report.batch_file} ({state})"), err=True)
             click.echo(terminal_safe(_link_line(report.link_pattern, report.link_example)), err=True)
-    if mail_merge is not None and report.written:
-        _write_mail_merge(inputs, report, mail_merge, subject, quiet)
-    verified = _verify_run(inputs, report, jobs, quiet) if verify_after and report.written else True
-    if not report.ok or not verified:
-        sys.exit(1)
 
 
 def _write_mail_merge(inputs: Inputs, report: Any, path: Path, subject: str, quiet: bool) -> None:
@@ -429,34 +489,32 @@ def check(
       greetcard check kunden.csv --template mein-design --profile print-marks
       greetcard check list.xlsx --json > preflight.json
     """
-    from .batch import link_summary, preflight_findings
+    from .batch import check_inputs
 
+    printer = _JsonFindings() if as_json else _FindingPrinter()
     try:
-        prepared = prepare(inputs)
+        result = check_inputs(inputs, on_finding=printer)
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None
-    findings = preflight_findings(prepared)
-    counts = {level: sum(1 for f in findings if f.level == level) for level in ("error", "warning", "info")}
-    rows = len(prepared.recipients.recipients) + len(prepared.recipients.problems)
+    counts = result.counts
+    rows = result.rows
     if as_json:
         import json
 
-        document = json.dumps(
-            {
-                "recipients": str(inputs.recipients),
-                "template": str(prepared.template.file),
-                "profile": prepared.profile.name,
-                "encoding": prepared.recipients.encoding,
-                "delimiter": prepared.recipients.delimiter,
-                "link": dict(zip(("pattern", "example"), link_summary(prepared), strict=True)),
-                "rows": rows,
-                "cards_ok": len(prepared.cards),
-                "counts": counts,
-                "findings": [finding.as_dict() for finding in findings],
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
+        head = {
+            "recipients": str(inputs.recipients),
+            "template": str(result.template.file),
+            "profile": result.profile.name,
+            "encoding": result.encoding,
+            "delimiter": result.delimiter,
+            "link": {"pattern": result.link_pattern, "example": result.link_example},
+            "rows": rows,
+            "cards_ok": result.cards_ok,
+            "counts": counts,
+        }
+        body = json.dumps(head, ensure_ascii=False, indent=2)
+        # The findings were kept as JSON text, one line each (a long list's findings are never objects).
+        document = body[:-2] + ',\n  "findings": [' + printer.joined() + "]\n}"
         # Always UTF-8, whatever the console's code page: JSON readers expect it.
         binary = getattr(sys.stdout, "buffer", None)
         if binary is None:
@@ -466,17 +524,54 @@ def check(
             binary.write((document + "\n").encode("utf-8", "backslashreplace"))
             binary.flush()
     else:
-        _print_findings(findings)
+        if not printer.shown:
+            click.echo("No findings: every card fits, scans and stays in the safe zone.")
         click.echo(
-            f"{rows} rows: {len(prepared.cards)} cards ok, {len(prepared.problems)} refused; "
+            f"{rows} rows: {result.cards_ok} cards ok, {result.refused} refused; "
             f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes "
-            + terminal_safe(f"(template {prepared.template.name}, profile {prepared.profile.name})")
+            + terminal_safe(f"(template {result.template.name}, profile {result.profile.name})")
         )
-        recipients = prepared.recipients
-        click.echo(f"list read as {_read_as(recipients.encoding, recipients.delimiter)}")
-        click.echo(terminal_safe(_link_line(*link_summary(prepared))))
+        click.echo(f"list read as {_read_as(result.encoding, result.delimiter)}")
+        click.echo(terminal_safe(_link_line(result.link_pattern, result.link_example)))
     if counts["error"]:
         sys.exit(1)
+
+
+class _FindingPrinter:
+    """Prints each finding as soon as it is known (a long list's findings are never all held)."""
+
+    def __init__(self) -> None:
+        self.shown = 0
+        self.where_width = 0
+
+    def __call__(self, finding: Any) -> None:
+        self.shown += 1
+        self.where_width = min(max(self.where_width, len(finding.where)), 40)
+        colours = {"error": "red", "warning": "yellow", "info": "blue"}
+        level = click.style(f"{finding.level:<7}", fg=colours[finding.level])
+        row = f"{finding.row_id} " if finding.row_id else ""
+        where = _visible(finding.where)
+        click.echo(f"{level} {where:<{self.where_width}}  {_visible(row + finding.message)}")
+
+    def joined(self) -> str:
+        return ""
+
+
+class _JsonFindings(_FindingPrinter):
+    """Keeps each finding as compact JSON text for ``check --json``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def __call__(self, finding: Any) -> None:
+        import json
+
+        self.shown += 1
+        self.parts.append(json.dumps(finding.as_dict(), ensure_ascii=False))
+
+    def joined(self) -> str:
+        return ("\n    " + ",\n    ".join(self.parts) + "\n  ") if self.parts else ""
 
 
 def _read_as(encoding: str, delimiter: str) -> str:
@@ -702,7 +797,7 @@ def template_group() -> None:
     "--from",
     "source",
     metavar="TEMPLATE",
-    help="A bundled template (nengajo, lang) or a template folder to start from. Default: nengajo.",
+    help="A bundled template (nengajo, lang, tategaki) or a template folder to start from. Default: nengajo.",
 )
 def template_new(folder: Path, source: str | None) -> None:
     """Create a new template folder, ready to edit.

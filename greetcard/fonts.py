@@ -39,6 +39,10 @@ class FontFace:
     def has(self, char: str) -> bool:
         return ord(char) in self.codepoints or char in _INVISIBLE
 
+    def __reduce__(self) -> tuple[object, tuple[Path, str]]:
+        # Sent to a worker process by reference: it loads (and caches) the font itself.
+        return (load_font, (self.path, self.key))
+
     def text_width_pt(self, text: str, size_pt: float) -> float:
         return sum(self.char_width_pt(char, size_pt) for char in text)
 

@@ -129,6 +129,15 @@ def _read_facts(path: Path) -> ImageFacts:
             root = ElementTree.parse(path).getroot()
         except (ElementTree.ParseError, OSError) as err:
             raise ImageProblem(f"{path.name} cannot be read as SVG ({err}) — export it again") from None
+        for element in root.iter():
+            tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+            if tag == "text":
+                raise ImageProblem(
+                    f"{path.name} contains text — convert it to outlines in the design program"
+                )
+            reference = next((v for k, v in element.attrib.items() if k.endswith("href")), "")
+            if tag == "image" and reference and not reference.startswith("data:"):
+                raise ImageProblem(f"{path.name} links the image {reference[:60]!r} — embed it in the SVG")
         view_box = [number(v) for v in (root.get("viewBox") or "").replace(",", " ").split()]
         width_mm = length_mm(root.get("width", "")) if root.get("width") else None
         height_mm = length_mm(root.get("height", "")) if root.get("height") else None

@@ -9,21 +9,21 @@ leaves a half-written PDF, and nothing is ever written outside the folder.
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import hashlib
 import io
 import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
 from .escape import visible
+from .folder import TEMP_PREFIX
 
-TEMP_PREFIX = ".greetcard-partial-"
 MAX_STEM_BYTES = 120
 _WINDOWS_RESERVED = {
     "CON",
@@ -69,87 +69,20 @@ class FileNamer:
     def __init__(self) -> None:
         self.taken: set[str] = set()
 
-    def name_for(self, row_id: str, company: str) -> str:
+    def name_for(self, row_id: str, company: str, is_free: Callable[[str], bool] | None = None) -> str:
+        """The row's name, or the next ``-2``, ``-3`` … when taken here or not ``is_free`` on disk."""
         stem = safe_stem(f"{row_id}-{company}" if company else row_id)
         candidate, counter = stem, 2
-        while f"{candidate}.pdf".casefold() in self.taken:
+        while f"{candidate}.pdf".casefold() in self.taken or (is_free and not is_free(f"{candidate}.pdf")):
             candidate = f"{safe_stem(stem, MAX_STEM_BYTES - 6)}-{counter}"
             counter += 1
         self.taken.add(f"{candidate}.pdf".casefold())
         return f"{candidate}.pdf"
 
-
-#: Lists every file the last run wrote, so the next run can clear them (and nothing else).
-WRITTEN_LIST = ".greetcard-written"
-
-
-def prepare_output_folder(folder: Path, manifest_name: str) -> Path:
-    """Create the folder if needed; clear partial files and everything the previous run wrote.
-
-    A folder never mixes last run's cards (perhaps for recipients since deleted, or an
-    old press file) with this run's; files greetcard did not write are left alone.
-    """
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: exists and is not a folder — choose another --out")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"{folder}: cannot create the output folder ({err.strerror})") from None
-    manifest = folder / manifest_name
-    if manifest.exists() and not manifest.is_file():
-        raise OutputError(f"{manifest}: is not a file — remove it or choose another --out")
-    for leftover in folder.glob(TEMP_PREFIX + "*"):
-        leftover.unlink(missing_ok=True)
-    manifest.unlink(missing_ok=True)  # an interrupted run must not leave the old manifest behind
-    for name in previously_written(folder):
-        old = folder / name
-        if old.is_file() or old.is_symlink():
-            old.unlink()
-    return folder.resolve()
-
-
-LOCK_NAME = ".greetcard-lock"
-
-
-@contextlib.contextmanager
-def output_folder_lock(folder: Path) -> Iterator[None]:
-    """One run at a time per output folder (where the platform can lock files)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks; runs there are not guarded
-        yield
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = (folder / LOCK_NAME).open("a")
-    except OSError as err:
-        raise OutputError(f"{folder}: cannot use this output folder ({err.strerror or err})") from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise OutputError(
-                f"{folder}: another greetcard run is writing into this folder — wait for it, "
-                "or choose another --out"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def previously_written(folder: Path) -> list[str]:
-    """PDF names the last run recorded; anything that is not a plain PDF name is ignored."""
-    try:
-        names = (folder / WRITTEN_LIST).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return []
-    return [name for name in names if name.lower().endswith(".pdf") and name == safe_stem(name[:-4]) + ".pdf"]
-
-
-def record_written(folder: Path, names: list[str]) -> None:
-    """Remember what this run wrote, for the next run's clean-up."""
-    write_atomically(folder, WRITTEN_LIST, ("\n".join(names) + "\n").encode("utf-8"))
+    @staticmethod
+    def first_choice(row_id: str, company: str) -> str:
+        """The name a row gets when nothing else has it."""
+        return safe_stem(f"{row_id}-{company}" if company else row_id) + ".pdf"
 
 
 def write_atomically(folder: Path, name: str, data: bytes) -> Path:
@@ -172,6 +105,31 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_temporary(folder: Path, data: bytes) -> tuple[Path, str]:
+    """Write ``data`` to a new temporary file in ``folder``; its path and SHA-256.
+
+    The caller renames it into place with :func:`replace_into` (or deletes it).
+    """
+    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary), hashlib.sha256(data).hexdigest()
+
+
+def replace_into(temporary: Path, folder: Path, name: str) -> None:
+    """Rename a finished temporary file to ``name`` (a link there is replaced, never followed)."""
+    try:
+        os.replace(temporary, folder / name)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _read_umask() -> int:
@@ -210,9 +168,12 @@ class ManifestEntry:
     status: str
     message: str
     line: int | None = None
+    fingerprint: str = ""
 
 
-MANIFEST_FIELDS = ("id", "company", "file", "link", "status", "message", "line")
+MANIFEST_FIELDS = ("id", "company", "file", "link", "status", "message", "line", "fingerprint")
+#: How every manifest greetcard writes begins (a file that starts so is recognised as greetcard's).
+MANIFEST_START = "\ufeff" + ",".join(MANIFEST_FIELDS[:5])
 
 
 #: Characters a spreadsheet may split a CSV line at, whatever separator the user picks on opening.
@@ -232,11 +193,12 @@ def excel_safe(value: str) -> str:
     return _FORMULA_AFTER_SEPARATOR.sub(lambda match: match[1] + match[2] + "'", value)
 
 
-def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:
+def manifest_bytes(entries: Iterable[ManifestEntry], header: bool = True) -> bytes:
     """manifest.csv as UTF-8 with BOM (Excel detects it), one line per recipient."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(MANIFEST_FIELDS)
+    if header:
+        writer.writerow(MANIFEST_FIELDS)
     for entry in entries:
         writer.writerow(
             [
@@ -247,6 +209,35 @@ def manifest_bytes(entries: Iterable[ManifestEntry]) -> bytes:
                 entry.status,
                 excel_safe(entry.message),
                 "" if entry.line is None else str(entry.line),
+                entry.fingerprint,
             ]
         )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return (("\ufeff" if header else "") + buffer.getvalue()).encode("utf-8")
+
+
+def read_manifest_entries(path: Path) -> list[ManifestEntry]:
+    """The rows of a manifest greetcard wrote, formula guards undone (for what runs after render)."""
+
+    def plain(value: str) -> str:
+        return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return []
+    entries = []
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        line = row.get("line") or ""
+        entries.append(
+            ManifestEntry(
+                plain(row.get("id") or ""),
+                plain(row.get("company") or ""),
+                plain(row.get("file") or ""),
+                plain(row.get("link") or ""),
+                row.get("status") or "",
+                plain(row.get("message") or ""),
+                int(line) if line.isdigit() else None,
+                row.get("fingerprint") or "",
+            )
+        )
+    return entries

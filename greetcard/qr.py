@@ -92,7 +92,7 @@ class ModulesTooSmall(GreetcardError):
 
 
 _SYMBOLS: dict[tuple[str, str], QrSymbol] = {}
-_SYMBOL_CACHE_LIMIT = 50_000
+_SYMBOL_CACHE_LIMIT = 2_000  # about 16 KB each: a long list must not fill memory
 
 
 def make_symbol(link: str, error_correction: str = "M") -> QrSymbol:

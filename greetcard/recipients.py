@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,24 @@ class RecipientList:
     notes: list[RowProblem] = field(default_factory=list)
 
 
+@dataclass
+class RecipientStream:
+    """A list opened for reading row by row, so that a long list never sits in memory as rows.
+
+    ``rows`` yields each data row in file order, accepted or refused; whole-file problems
+    (encoding, header, CSV quoting) are raised by :func:`open_recipients` before the first row.
+    ``notes`` fills up as the rows are read (rows worth a look that still become cards).
+    """
+
+    path: Path
+    columns: list[str]
+    rows: Iterator[Recipient | RowProblem]
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    row_count: int | None = None  # data rows, when known before reading them (CSV)
+    notes: list[RowProblem] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class _RawRow:
     cells: list[str]
@@ -190,16 +210,36 @@ def read_recipients(
     Raises :class:`RecipientsError` when the file as a whole is unusable;
     individual bad rows end up in ``problems``.
     """
+    stream = open_recipients(path, encoding, delimiter, default_language)
+    result = RecipientList(stream.path, stream.columns, encoding=stream.encoding, delimiter=stream.delimiter)
+    for outcome in stream.rows:
+        if isinstance(outcome, RowProblem):
+            result.problems.append(outcome)
+        else:
+            result.recipients.append(outcome)
+    result.notes = stream.notes
+    return result
+
+
+def open_recipients(
+    path: Path | str,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    default_language: str = "de",
+) -> RecipientStream:
+    """Open a ``.csv``, ``.xlsx`` or ``.ods`` list for reading row by row (see :class:`RecipientStream`)."""
     path = Path(path)
     if not path.exists():
         raise RecipientsError(f"{path}: no such file — pass the recipient list as the first argument")
     if path.is_dir():
         raise RecipientsError(f"{path}: is a folder — pass a .csv, .xlsx or .ods file")
+    raw_rows: Iterator[_RawRow]
+    row_count = 0
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        raw_rows = list(_xlsx_rows(path))
+        raw_rows = _xlsx_rows(path)
         used_encoding, used_delimiter = "xlsx", ""
     elif path.suffix.lower() == ".ods":
-        raw_rows = list(_ods_rows(path))
+        raw_rows = _ods_rows(path)
         used_encoding, used_delimiter = "ods", ""
     elif path.suffix.lower() == ".xls":
         raise RecipientsError(
@@ -208,16 +248,21 @@ def read_recipients(
     else:
         data = path.read_bytes()
         text, used_encoding = decode_list(data, path, encoding)
+        del data
         if delimiter is not None and len(delimiter) != 1:
             raise RecipientsError(f"--delimiter must be one character, got {delimiter!r}")
         text, excel_delimiter = _strip_separator_line(text)
         used_delimiter = delimiter or excel_delimiter or detect_delimiter(text)
-        raw_rows = list(_csv_rows(text, used_delimiter, path))
+        # Quoting mistakes are whole-file problems: find them before the first row is used.
+        row_count = sum(
+            1 for row in _csv_rows(text, used_delimiter, path) if any(c.strip() for c in row.cells)
+        )
+        raw_rows = _csv_rows(text, used_delimiter, path)
         if excel_delimiter:  # keep line numbers true to the file
-            raw_rows = [_RawRow(r.cells, r.line + 1, r.unsaved_formulas) for r in raw_rows]
-    result = _build_list(path, raw_rows, default_language, used_delimiter)
-    result.encoding, result.delimiter = used_encoding, used_delimiter
-    return result
+            raw_rows = (_RawRow(r.cells, r.line + 1, r.unsaved_formulas) for r in raw_rows)
+    stream = RecipientStream(path, [], iter(()), used_encoding, used_delimiter, max(row_count - 1, 0) or None)
+    stream.columns, stream.rows = _stream_list(path, raw_rows, default_language, used_delimiter, stream.notes)
+    return stream
 
 
 def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str]:
@@ -741,76 +786,92 @@ def describe_char(char: str) -> str:
     return f"{shown}U+{ord(char):04X}{' ' + name if name else ''}"
 
 
-def _build_list(
-    path: Path, raw_rows: Sequence[_RawRow], default_language: str, delimiter: str = ""
-) -> RecipientList:
-    rows = [row for row in raw_rows if any(cell.strip() for cell in row.cells)]
-    if not rows:
+def _stream_list(
+    path: Path,
+    raw_rows: Iterator[_RawRow],
+    default_language: str,
+    delimiter: str,
+    notes: list[RowProblem],
+) -> tuple[list[str], Iterator[Recipient | RowProblem]]:
+    """Read the header now; the rows, checked one by one, as they are asked for."""
+    rows = (row for row in raw_rows if any(cell.strip() for cell in row.cells))
+    header_row = next(rows, None)
+    if header_row is None:
         raise RecipientsError(f"{path}: the list is empty — it needs a header row with a 'company' column")
-    header_row = rows[0]
     columns = [canonical_header(cell) for cell in header_row.cells]
     while columns and not columns[-1]:
         columns.pop()  # Excel pads rows with empty separators
     _check_header(path, header_row.line, columns)
-    if len(rows) == 1:
+    first = next(rows, None)
+    if first is None:
         raise RecipientsError(
             located(
                 Location(path, header_row.line),
                 "the list has a header but no rows — add the recipients below it",
             )
         )
-    result = RecipientList(path=path, columns=[c for c in columns if c])
+    named = [c for c in columns if c]
     for column in ("id", "language"):
-        if column not in result.columns:
-            result.columns.append(column)
-    first_line: dict[str, int] = {}
-    for row_number, raw in enumerate(rows[1:], start=1):
+        if column not in named:
+            named.append(column)
+    checked = _checked_rows(path, columns, itertools.chain([first], rows), default_language, delimiter, notes)
+    return named, checked
+
+
+def _checked_rows(
+    path: Path,
+    columns: list[str],
+    rows: Iterator[_RawRow],
+    default_language: str,
+    delimiter: str,
+    notes: list[RowProblem],
+) -> Iterator[Recipient | RowProblem]:
+    first_line: dict[str, int] = {}  # the small records kept per row: for duplicate ids …
+    first_recipient: dict[bytes, tuple[int, str]] = {}  # … and duplicate recipients
+    for row_number, raw in enumerate(rows, start=1):
         outcome = _build_recipient(path, columns, raw, row_number, default_language, delimiter)
         if isinstance(outcome, RowProblem):
-            result.problems.append(outcome)
+            yield outcome
             continue
         key = outcome.id.casefold()
         if key in first_line:
             id_column = columns.index("id") + 1 if "id" in columns else None
-            result.problems.append(
-                RowProblem(
-                    Location(path, raw.line, id_column),
-                    f"duplicate id {outcome.id!r} (first used on line {first_line[key]}) — "
-                    "give every row its own id",
-                    outcome.id,
-                    outcome.company,
-                )
+            yield RowProblem(
+                Location(path, raw.line, id_column),
+                f"duplicate id {outcome.id!r} (first used on line {first_line[key]}) — "
+                "give every row its own id",
+                outcome.id,
+                outcome.company,
             )
             continue
         first_line[key] = raw.line
-        result.recipients.append(outcome)
-    result.notes.extend(_duplicate_recipients(path, result.recipients))
-    return result
+        note = _duplicate_recipient(path, outcome, first_recipient)
+        if note is not None:
+            notes.append(note)
+        yield outcome
 
 
 #: Columns that together say who a card goes to: the same values twice is probably one card too many.
 _RECIPIENT_KEY = ("company", "department", "contact", "first_name", "last_name", "street", "postcode", "city")
 
 
-def _duplicate_recipients(path: Path, recipients: Sequence[Recipient]) -> list[RowProblem]:
-    """The same company, person and address on two lines (ids differ): reported with both lines."""
-    seen: dict[tuple[str, ...], Recipient] = {}
-    notes = []
-    for recipient in recipients:
-        key = tuple(" ".join(recipient.values.get(name, "").casefold().split()) for name in _RECIPIENT_KEY)
-        first = seen.setdefault(key, recipient)
-        if first is not recipient:
-            notes.append(
-                RowProblem(
-                    Location(path, recipient.line),
-                    f"same company, person and address as line {first.line} (id {first.id!r}) — "
-                    f"lines {first.line} and {recipient.line} make two cards for one recipient; "
-                    "delete one if that is not meant",
-                    recipient.id,
-                    recipient.company,
-                )
-            )
-    return notes
+def _duplicate_recipient(
+    path: Path, recipient: Recipient, seen: dict[bytes, tuple[int, str]]
+) -> RowProblem | None:
+    """The same company, person and address as an earlier line (ids differ): a note with both lines."""
+    key = "\0".join(" ".join(recipient.values.get(name, "").casefold().split()) for name in _RECIPIENT_KEY)
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # a small record per row
+    first_line, first_id = seen.setdefault(digest, (recipient.line, recipient.id))
+    if first_line == recipient.line:
+        return None
+    return RowProblem(
+        Location(path, recipient.line),
+        f"same company, person and address as line {first_line} (id {first_id!r}) — "
+        f"lines {first_line} and {recipient.line} make two cards for one recipient; "
+        "delete one if that is not meant",
+        recipient.id,
+        recipient.company,
+    )
 
 
 def _check_header(path: Path, line: int, columns: list[str]) -> None:

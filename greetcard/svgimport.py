@@ -120,6 +120,8 @@ class _FontMatch:
     key: str
     file_name: str
     source: Path | None  # a file to copy into the template folder (None: bundled)
+    face: int = 0  # a collection's face
+    weight: float | None = None  # a variable font's wght, when not its default
 
 
 def import_svg(
@@ -432,6 +434,9 @@ class _Importer:
             weight = int(number(weight_text, 400))
         family = get(node, "font-family", "sans-serif")
         variation = get(node, "font-variation-settings")
+        wght = re.search(r"['\"]wght['\"]\s+([\d.]+)", variation or "")
+        if wght:
+            weight = int(float(wght[1]))  # Inkscape writes a variable font's weight here
         spacing = get(node, "letter-spacing", "normal")
         tracking = 0.0
         if spacing not in ("normal", ""):
@@ -609,7 +614,12 @@ class _Importer:
         for match in fonts.values():
             if match.source is not None:
                 shutil.copy2(match.source, target / match.file_name)
-            font_lines += [f"[fonts.{match.key}]", f'file = "{match.file_name}"', ""]
+            font_lines += [f"[fonts.{match.key}]", f'file = "{match.file_name}"']
+            if match.face:
+                font_lines.append(f"face = {match.face}")
+            if match.weight:
+                font_lines.append(f"weight = {match.weight:g}  # the SVG's font-weight in the variable font")
+            font_lines.append("")
         if not fonts:
             font_lines += ["[fonts.sans]", 'file = "NotoSansJP-Regular.ttf"', ""]
         return "\n".join(out + font_lines + body).rstrip() + "\n"
@@ -796,13 +806,20 @@ class _Importer:
             path, key = bundled_fonts_folder() / fallback_file, _font_key(Path(fallback_file).stem)
             source = None
         else:
-            path, key = found
+            path, key, face, setting = found
             source = None if path.parent == bundled_fonts_folder() else path
-        existing = fonts.get(str(path))
+            fonts_key = key
+            existing = fonts.get(fonts_key)
+            if existing is not None:
+                return existing
+            match = _FontMatch(key, path.name, source, face, setting)
+            fonts[fonts_key] = match
+            return match
+        existing = fonts.get(key)
         if existing is not None:
             return existing
         match = _FontMatch(key, path.name, source)
-        fonts[str(path)] = match
+        fonts[key] = match
         return match
 
     def remove_template_elements(self) -> None:
@@ -987,11 +1004,14 @@ def _write_embedded_image(element: Any, stem: Path) -> Path | None:
 # --- fonts -----------------------------------------------------------------------
 
 
-def _font_names(path: Path) -> list[tuple[set[str], int, bool]]:
-    """Per face: the names it answers to (family, full, PostScript), its weight class, italic."""
+_FaceNames = tuple[set[str], int, bool, tuple[float, float, float] | None]
+
+
+def _font_names(path: Path) -> list[_FaceNames]:
+    """Per face: the names it answers to (family, full, PostScript), weight class, italic, wght axis."""
     from fontTools.ttLib import TTCollection, TTFont
 
-    faces: list[tuple[set[str], int, bool]] = []
+    faces: list[_FaceNames] = []
     try:
         fonts = (
             TTCollection(str(path), lazy=True).fonts
@@ -1010,43 +1030,56 @@ def _font_names(path: Path) -> list[tuple[set[str], int, bool]]:
                     continue
         weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
         italic = bool(font["OS/2"].fsSelection & 1) if "OS/2" in font else False
-        faces.append((names, weight, italic))
+        axis = None
+        if "fvar" in font:
+            for candidate in font["fvar"].axes:
+                if candidate.axisTag == "wght":
+                    axis = (candidate.minValue, candidate.defaultValue, candidate.maxValue)
+        faces.append((names, weight, italic, axis))
     return faces
 
 
 def _find_font(
-    families: list[str], weight: int, italic: bool, folders: tuple[Path, ...]
-) -> tuple[Path, str] | None:
-    """The font file for a CSS font family and weight, beside the SVG or bundled."""
+    families: list[str], weight: float, italic: bool, folders: tuple[Path, ...]
+) -> tuple[Path, str, int, float | None] | None:
+    """The font file (and face, and variable weight) for a CSS font family and weight."""
     wanted = [
         family.lower() for family in families if family.lower() not in ("sans-serif", "serif", "monospace")
     ]
     if not wanted:
         return None
-    candidates: list[tuple[int, Path]] = []
+    candidates: list[tuple[float, Path, int, float | None]] = []
     for folder in (*folders, bundled_fonts_folder()):
         if not folder.is_dir():
             continue
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in (".ttf", ".otf", ".ttc"):
+            if path.suffix.lower() not in (".ttf", ".otf", ".ttc", ".otc"):
                 continue
-            for names, face_weight, face_italic in _font_names(path):
-                if any(family in names or family.replace(" ", "") in names for family in wanted):
-                    exact_name = any(family in names and "-" in family for family in wanted)
-                    score = abs(face_weight - weight) + (0 if face_italic == italic else 500)
-                    candidates.append((score - (1000 if exact_name else 0), path))
+            for face, (names, face_weight, face_italic, axis) in enumerate(_font_names(path)):
+                if not any(family in names or family.replace(" ", "") in names for family in wanted):
+                    continue
+                exact_name = any(family in names and "-" in family for family in wanted)
+                setting = None
+                if axis is not None and axis[0] <= weight <= axis[2]:
+                    face_weight = int(weight)  # a variable font has every weight in its range
+                    setting = None if weight == axis[1] else weight
+                score = abs(face_weight - weight) + (0 if face_italic == italic else 500)
+                candidates.append((score - (1000 if exact_name else 0), path, face, setting))
     if not candidates:
         return None
-    best = min(candidates, key=lambda item: item[0])[1]
-    return best, _font_key(best.stem)
+    _, best, face, setting = min(candidates, key=lambda item: item[0])
+    key = _font_key(best.stem) + (f"-{face}" if face else "") + (f"-{setting:g}" if setting else "")
+    return best, key, face, setting
 
 
 def _text_width_mm(font: _FontMatch, text: str, size_pt: float) -> float | None:
-    from .fonts import load_font
+    from .fonts import load_font_spec
+    from .template import FontSpec
 
     path = font.source if font.source is not None else bundled_fonts_folder() / font.file_name
+    axes = (("wght", float(font.weight)),) if font.weight else ()
     try:
-        face = load_font(path, font.key)
+        face = load_font_spec(FontSpec(font.key, path, font.face, "", axes))
     except Exception:  # a font that cannot be measured: alignment stays as exported
         return None
     return face.text_width_pt(text, size_pt) / PT_PER_MM

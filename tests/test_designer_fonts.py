@@ -208,3 +208,10 @@ def test_tracking_widens_the_line_by_the_given_em_fraction(tmp_path: Path) -> No
     extra_mm = place_lines(tracked)[0].width_mm - place_lines(plain)[0].width_mm
     # 100/1000 em at 24 pt between five letters: four gaps (the last letter gets no trailing space).
     assert extra_mm == pytest.approx(4 * 2.4 * 25.4 / 72, abs=0.01)
+
+
+def test_tracking_is_drawn_as_character_spacing(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    template = font_template(tmp_path / "t", "NotoSansJP-Regular.ttf", extra="tracking = 120")
+    pdf = render(tmp_path, run_cli, template, ["HAFEN"])
+    content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data()
+    assert b"2.88 Tc" in content  # 120/1000 em at 24 pt

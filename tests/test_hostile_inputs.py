@@ -193,7 +193,7 @@ def test_a_fixed_link_that_cannot_fit_the_box_is_a_template_error(
     tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     result = run_cli("render", SAMPLE, "--out", tmp_path / "out", "--url", "https://example.org/" + "x" * 300)
-    assert result.exit_code == 1 and "QR code: the link (320 characters) needs QR version" in result.stderr
+    assert result.exit_code == 3 and "QR code: the link (320 characters) needs QR version" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -225,7 +225,7 @@ def test_template_values_that_once_slipped_through(
 ) -> None:
     edit(template_copy, old, new)
     result = run_cli("render", SAMPLE, "--template", template_copy, "--out", tmp_path / "out")
-    assert result.exit_code == 1
+    assert result.exit_code == (1 if "cannot be filled" in message else 3)  # rows refused / nothing written
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
@@ -313,7 +313,7 @@ def test_crop_marks_lie_inside_the_page(tmp_path: Path, run_cli: Callable[..., A
             assert media[0] < point[0] < media[2] and media[1] < point[1] < media[3]
 
 
-def test_a_symlink_in_the_output_folder_is_replaced_never_followed(
+def test_a_symlink_in_the_output_folder_is_left_alone_never_followed(
     tmp_path: Path, run_cli: Callable[..., Any]
 ) -> None:
     path = write_csv(tmp_path / "l.csv", [["1", "Alpha", "", "", "de"], ["2", "Beta", "", "", "de"]])
@@ -322,10 +322,11 @@ def test_a_symlink_in_the_output_folder_is_replaced_never_followed(
     outside = tmp_path / "outside.pdf"
     outside.write_bytes(b"keep me")
     (out / "2-Beta.pdf").symlink_to(outside)
-    result = run_cli("render", path, "--out", out, "-q")
+    result = run_cli("render", path, "--out", out)
     assert result.exit_code == 0, result.stderr
-    assert outside.read_bytes() == b"keep me"
-    assert not (out / "2-Beta.pdf").is_symlink() and decode_qr_codes(out / "2-Beta.pdf")
+    assert outside.read_bytes() == b"keep me" and (out / "2-Beta.pdf").is_symlink()
+    assert "2-Beta-2.pdf: 2-Beta.pdf in the folder was not written by greetcard" in result.stderr
+    assert decode_qr_codes(out / "2-Beta-2.pdf")
 
 
 def test_cards_of_the_previous_run_are_cleared(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -361,7 +362,7 @@ def test_manifest_path_taken_by_a_folder_is_a_clear_error(
 ) -> None:
     (tmp_path / "out" / "manifest.csv").mkdir(parents=True)
     result = run_cli("render", SAMPLE, "--out", tmp_path / "out")
-    assert result.exit_code == 1 and "manifest.csv: is not a file" in result.stderr
+    assert result.exit_code == 3 and "manifest.csv: is not a file" in result.stderr
 
 
 def test_preview_without_a_row_takes_the_first_good_card(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -428,7 +429,7 @@ def test_option_mistakes_are_explained(
     result = run_cli(
         args[0], SAMPLE, *args[1:], *(["--out", tmp_path / "out"] if args[0] == "render" else [])
     )
-    assert result.exit_code in (1, 2) and message in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code in (1, 2, 3) and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_card_too_large_for_the_press_sheet_fails_before_any_card_is_written(
@@ -439,44 +440,47 @@ def test_a_card_too_large_for_the_press_sheet_fails_before_any_card_is_written(
     result = run_cli(
         "render", SAMPLE, "--template", template_copy, "--out", tmp_path / "out", "--impose", "A4"
     )
-    assert result.exit_code == 1 and "does not fit on A4" in result.stderr
+    assert result.exit_code == 3 and "does not fit on A4" in result.stderr
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.pdf"))
 
 
 def test_a_second_run_into_a_busy_folder_is_refused(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    from greetcard.output import output_folder_lock
+    from greetcard.folder import folder_lock
 
     out = tmp_path / "out"
-    with output_folder_lock(out):
+    with folder_lock(out):
         result = run_cli("render", SAMPLE, "--out", out)
-    assert result.exit_code == 1 and "another greetcard run is writing into this folder" in result.stderr
+    assert result.exit_code == 3 and "another greetcard run is writing into this folder" in result.stderr
 
 
-def test_an_interrupted_run_is_cleared_by_the_next(
+def test_an_interrupted_run_leaves_a_consistent_folder_and_the_next_run_finishes(
     tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from greetcard import batch
 
     out = tmp_path / "out"
     assert run_cli("render", SAMPLE, "--out", out, "-q").exit_code == 0
-    original = batch._render_and_write
-    written: list[str] = []
+    original = batch._draw_to_temporary
+    drawn: list[str] = []
 
-    def interrupted(renderer: Any, card: Any, name: str, folder: Path) -> tuple[str, str | None]:
-        if len(written) == 3:
+    def interrupted(renderer: Any, folder: Path, card: Any, keep_symbols: bool) -> Any:
+        if len(drawn) == 3:
             raise KeyboardInterrupt
-        written.append(name)
-        return original(renderer, card, name, folder)
+        drawn.append(card.recipient.id)
+        return original(renderer, folder, card, keep_symbols)
 
-    monkeypatch.setattr(batch, "_render_and_write", interrupted)
+    monkeypatch.setattr(batch, "_draw_to_temporary", interrupted)
     other = write_csv(tmp_path / "o.csv", [[str(i), f"Neu {i} GmbH", "", "", "de"] for i in range(5)])
-    assert run_cli("render", other, "--out", out, "-q", "--jobs", "1").exit_code == 1  # click: "Aborted!"
-    assert len(list(out.glob("*.pdf"))) == 3
-    assert not (out / "manifest.csv").exists()  # no manifest that lists cards which are gone
-    monkeypatch.setattr(batch, "_render_and_write", original)
+    result = run_cli("render", other, "--out", out, "-q", "--jobs", "1")
+    assert result.exit_code == 130 and "Interrupted:" in result.stderr and "Traceback" not in result.stderr
+    listed = {entry["file"] for entry in read_manifest(out) if entry["file"]}
+    assert listed == {p.name for p in out.glob("*.pdf")}  # the manifest lists exactly what is there
+    assert not list(out.glob(".greetcard-partial-*"))
+    monkeypatch.setattr(batch, "_draw_to_temporary", original)
     small = write_csv(tmp_path / "s.csv", [["9", "Letzte GmbH", "", "", "de"]])
     assert run_cli("render", small, "--out", out, "-q").exit_code == 0
     assert sorted(p.name for p in out.glob("*.pdf")) == ["9-Letzte GmbH.pdf"]
+    assert [entry["file"] for entry in read_manifest(out)] == ["9-Letzte GmbH.pdf"]
 
 
 def test_check_shows_bidi_and_control_characters_as_escapes(

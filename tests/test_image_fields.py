@@ -269,3 +269,20 @@ def test_language_artwork_is_preflighted_like_the_default(
     recipients = write_csv(tmp_path / "list.csv", [["R1", "Firma", "", "", "de"]])
     result = run_cli("check", recipients, "--template", template)
     assert "artwork ja.png has 100 dpi at its printed size" in result.stdout
+
+
+def test_row_svg_with_text_is_refused_with_its_line_not_mid_batch(
+    tmp_path: Path, run_cli: Callable[..., Any], partner_files: Path
+) -> None:
+    (partner_files / "logos" / "words.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="30mm" height="30mm" viewBox="0 0 30 30">'
+        '<text x="1" y="10">ACME</text></svg>',
+        encoding="utf-8",
+    )
+    template = image_template(tmp_path / "t", LOGO_AND_ROW_IMAGE)
+    make_logo(template / "logo.png")
+    recipients = list_with_images(partner_files, ["logos/words.svg", "logos/green.jpg"])
+    out = tmp_path / "out"
+    result = run_cli("render", recipients, "--template", template, "--out", out, "--quiet")
+    assert "list.csv:2:6: logo_file: words.svg contains text — convert it to outlines" in result.stderr
+    assert [entry["id"] for entry in read_manifest(out) if entry["file"]] == ["R2"]

@@ -169,7 +169,7 @@ def test_nothing_lands_outside_the_output_folder(tmp_path: Path, hostile_run: tu
 def test_strict_writes_nothing_when_a_row_is_bad(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     path = write_csv(tmp_path / "list.csv", [["1", "Good GmbH", "", "", "de"], ["2", "", "", "", "de"]])
     result = run_cli("render", path, "--out", tmp_path / "out", "--strict")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "list.csv:3:2: company is empty" in result.stderr
     assert "Nothing written (--strict)" in result.stderr
     assert not (tmp_path / "out").exists()
@@ -199,7 +199,7 @@ def test_user_mistakes_give_one_clear_error_and_no_traceback(
     result = run_cli(
         "render", *[a if a != "missing.csv" else str(tmp_path / a) for a in args], "--out", tmp_path / "out"
     )
-    assert result.exit_code in (1, 2)
+    assert result.exit_code in (2, 3)  # usage mistake / nothing written
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -210,3 +210,26 @@ def test_artwork_the_svg_converter_cannot_draw_is_named_at_import(tmp_path: Path
     assert any(
         note.startswith("<image> id='photo'") and "links the file 'photo.jpg'" in note for note in notes
     )
+
+
+def test_variable_font_beside_the_svg_is_used_at_the_placeholders_weight(tmp_path: Path) -> None:
+    from . import fontmaker
+
+    fontmaker.variable_ttf(tmp_path / "TestVar.ttf")
+    svg = tmp_path / "var.svg"
+    svg.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+        'width="100mm" height="148mm" viewBox="0 0 100 148">'
+        '<rect inkscape:label="name" x="10" y="20" width="80" height="15" fill="none"/>'
+        '<text x="10" y="30" style="font-family:\'Test Variable\';font-size:6px;'
+        "font-variation-settings:'wght' 700\">{{ company }}</text>"
+        '<rect inkscape:label="qr" x="35" y="90" width="30" height="30" fill="none"/></svg>',
+        encoding="utf-8",
+    )
+    result = import_svg(svg, tmp_path / "out")
+    data = tomllib.loads(result.template_file.read_text(encoding="utf-8"))
+    (key,) = fields_of(data)["name"]["fonts"]
+    assert data["fonts"][key] == {"file": "TestVar.ttf", "weight": 700}
+    assert (tmp_path / "out" / "TestVar.ttf").is_file()
+    assert load_template(tmp_path / "out").fonts[key].axes == (("wght", 700.0),)

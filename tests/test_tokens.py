@@ -106,7 +106,7 @@ def test_token_link_without_a_secret_says_how_to_give_one(
     monkeypatch.delenv("GREETCARD_TOKEN_SECRET", raising=False)
     monkeypatch.delenv("GREETCARD_TOKEN_SECRET_FILE", raising=False)
     result = run_cli("render", SAMPLE, "--out", tmp_path / "c", "--url", URL)
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # nothing written
     assert "uses {token}, which needs a secret: pass --secret-file FILE" in result.stderr
     short = tmp_path / "short.txt"
     short.write_text("1234", encoding="utf-8")
