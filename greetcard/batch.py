@@ -256,9 +256,7 @@ class CardStream:
         self.inputs = inputs
         self.template = load_template(inputs.template_folder)
         self.profile = resolve_profile(self.template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-        self.renderer = CardRenderer(self.template, self.profile)
-        if inputs.recipients.is_file():  # a real, reproducible creation date: the newest input's
-            self.renderer.created_epoch = newest_modification([inputs.recipients, self.template.file.parent])
+        self.renderer = renderer_for(inputs, self.template, self.profile)
         self.list: RecipientStream | None = self._open_list()
         self.columns = list(self.list.columns)
         self.path = self.list.path
@@ -727,12 +725,20 @@ def _draw_to_temporary(renderer: CardRenderer, folder: Path, card: Card, keep_sy
 _WORKER_STATE: dict[str, tuple[CardRenderer, Path]] = {}
 
 
+def renderer_for(inputs: Inputs, template: CardTemplate, profile: PrintProfile) -> CardRenderer:
+    """A renderer whose PDFs carry a real, reproducible creation date: the newest input's."""
+    renderer = CardRenderer(template, profile)
+    if inputs.recipients.is_file():
+        renderer.created_epoch = newest_modification([inputs.recipients, template.file.parent])
+    return renderer
+
+
 def _start_worker(inputs: Inputs, folder: str) -> None:
     """Pool initializer: each worker prepares its own renderer from the inputs (works under spawn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     template = load_template(inputs.template_folder)
     profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-    _WORKER_STATE["renderer"] = (CardRenderer(template, profile), Path(folder))
+    _WORKER_STATE["renderer"] = (renderer_for(inputs, template, profile), Path(folder))
 
 
 def _draw_in_worker(card: Card, keep_symbols: bool) -> _Drawn:
