@@ -35,6 +35,7 @@ from reportlab.pdfbase.pdfdoc import PDFObject, PDFObjectReference, xObjectName
 
 from . import colour
 from .errors import GreetcardError, TemplateError
+from .rl_hooks import stored_bytes
 
 PT_PER_MM = 72 / 25.4
 #: Size mismatch tolerated between artwork and card trim (export rounding).
@@ -150,7 +151,14 @@ def prepare_artwork(
             f"{path}: the artwork nests its objects too deeply to read — export it again from the "
             "design program (e.g. as PDF/X-4)"
         ) from None
-    except (PyPdfError, ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as err:
+    except (
+        PyPdfError,
+        ValueError,
+        TypeError,
+        LookupError,
+        AttributeError,
+        ArithmeticError,
+    ) as err:
         raise TemplateError(
             f"{path}: cannot read the artwork ({type(err).__name__}: {str(err)[:200]}) — export it again "
             "from the design program (PDF, SVG, PNG or JPEG)"
@@ -475,7 +483,7 @@ def _serialise_page_as_form(
             out.append(_pdf_bytes(value))
 
     def write_stream(stream: StreamObject, out: Chunks) -> None:
-        data = stream._data  # the stored (still encoded) bytes: copied, never re-encoded
+        data = stored_bytes(stream)  # the stored (still encoded) bytes: copied, never re-encoded
         dictionary = DictionaryObject({k: v for k, v in stream.items() if k != "/Length"})
         if convert_forms is not None and stream.get("/Subtype") == "/Form":
             data = convert_forms(stream)
@@ -554,6 +562,10 @@ def _svg_to_pdf(path: Path, cmyk: bool = True) -> bytes:
         raise TemplateError(
             f"{path}:{line}:{column + 1}: the SVG is not well-formed XML ({err}) — save it again "
             "from the design program"
+        ) from None
+    except (LookupError, UnicodeError) as err:  # e.g. <?xml encoding="TF-8"?> (found by fuzzing)
+        raise TemplateError(
+            f"{path}: the SVG's text encoding cannot be read ({err}) — save it again as UTF-8"
         ) from None
     for element in root.iter():
         if element.tag.rsplit("}", 1)[-1] != "image":

@@ -154,6 +154,8 @@ class RenderOptions:
     #: multiprocessing start method (None: the platform's default; "spawn" is what Windows uses)
     start_method: str | None = None
     parallel_threshold: int = PARALLEL_THRESHOLD
+    impose_gutter_mm: float | None = None  # None: the profile's (a shop's) value
+    impose_margin_mm: float | None = None
 
     @property
     def press_file(self) -> str | None:
@@ -186,6 +188,7 @@ class RenderReport:
     not_written: list[str] = field(default_factory=list)  #: every file that could not be written
     interrupted: bool = False
     selected: bool = False
+    imposition: str = ""  #: cards per sheet and sheets, when imposed
     link_pattern: str = ""
     link_example: str = ""
 
@@ -542,13 +545,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
             report.seconds = time.perf_counter() - started
             return report
     if options.impose_sheet:
-        from .impose import plan_sheet
+        from .impose import sheet_plan_for
 
         # Fail before writing anything, not after every card is on disk.
-        plan_sheet(
-            options.impose_sheet,
-            (stream.template.width_mm, stream.template.height_mm),
-            stream.profile.bleed_mm,
+        sheet_plan_for(
+            stream.renderer, options.impose_sheet, options.impose_gutter_mm, options.impose_margin_mm
         )
     with folder_lock(options.out):
         folder = _usable_folder(options.out)
@@ -686,12 +687,14 @@ class PressFile:
     name: str
     title: str
     sheet: str | None = None
+    gutter_mm: float | None = None
+    margin_mm: float | None = None
 
     def render(self, renderer: CardRenderer, cards: list[Card]) -> bytes:
         if self.sheet:
             from .impose import impose
 
-            return impose(renderer, cards, self.sheet, self.title)
+            return impose(renderer, cards, self.sheet, self.title, self.gutter_mm, self.margin_mm)
         return renderer.render(cards, title=self.title)
 
 
@@ -727,7 +730,7 @@ _WORKER_STATE: dict[str, tuple[CardRenderer, Path]] = {}
 
 def renderer_for(inputs: Inputs, template: CardTemplate, profile: PrintProfile) -> CardRenderer:
     """A renderer whose PDFs carry a real, reproducible creation date: the newest input's."""
-    renderer = CardRenderer(template, profile)
+    renderer = CardRenderer(template, profile, inputs.url)
     if inputs.recipients.is_file():
         renderer.created_epoch = newest_modification([inputs.recipients, template.file.parent])
     return renderer
@@ -1074,8 +1077,14 @@ class _FolderRun:
             return
         sheet = self.options.impose_sheet
         title = f"{self.stream.template.name} — {len(self.press_cards)} cards"
-        self.press = PressFile(self.press_name, title, sheet)
-        self.press_digest.update(f"{self.press_name}\0{title}\0{sheet}".encode())
+        gutter, margin = self.options.impose_gutter_mm, self.options.impose_margin_mm
+        self.press = PressFile(self.press_name, title, sheet, gutter, margin)
+        if sheet:
+            from .impose import sheet_plan_for
+
+            plan = sheet_plan_for(self.stream.renderer, sheet, gutter, margin)
+            self.report.imposition = plan.summary(len(self.press_cards), len(self.stream.template.pages))
+        self.press_digest.update(f"{self.press_name}\0{title}\0{sheet}\0{gutter}\0{margin}".encode())
         fingerprint = self.press_digest.hexdigest()
         current = self.ledger.current(self.press_name)
         if current is not None and current.fingerprint == fingerprint:

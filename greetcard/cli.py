@@ -263,6 +263,20 @@ def main(ctx: click.Context, debug: bool, limits: tuple[str, ...]) -> None:
     type=click.Choice(["A4", "SRA4", "A3", "SRA3", "A3+"], case_sensitive=False),
     help="Arrange the press file n-up on press sheets with crop marks (implies --batch).",
 )
+@click.option(
+    "--gutter",
+    "impose_gutter_mm",
+    type=click.FloatRange(0, 100),
+    metavar="MM",
+    help="With --impose: space between neighbouring cards' bleeds (default: the profile's, else 0).",
+)
+@click.option(
+    "--sheet-margin",
+    "impose_margin_mm",
+    type=click.FloatRange(4, 100),
+    metavar="MM",
+    help="With --impose: sheet edge to the cards, room for crop marks (default: the profile's, else 5).",
+)
 @click.option("--strict", is_flag=True, help="Write nothing if any row is refused.")
 @click.option(
     "--jobs", "-j", type=click.IntRange(0, 64), default=0, help="Worker processes (0: one per core)."
@@ -299,6 +313,8 @@ def render(
     out: Path,
     batch_file: str | None,
     impose_sheet: str | None,
+    impose_gutter_mm: float | None,
+    impose_margin_mm: float | None,
     strict: bool,
     jobs: int,
     only: str | None,
@@ -349,6 +365,8 @@ def render(
         impose_sheet=impose_sheet.upper() if impose_sheet else None,
         jobs=jobs,
         selection=selection,
+        impose_gutter_mm=impose_gutter_mm,
+        impose_margin_mm=impose_margin_mm,
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
@@ -421,6 +439,8 @@ def _print_render_report(report: RenderReport, quiet: bool) -> None:
             if report.batch_file:
                 state = "written" if report.press_rewritten else "unchanged"
                 click.echo(terminal_safe(f"press file: {report.batch_file} ({state})"), err=True)
+            if report.imposition:
+                click.echo(terminal_safe(report.imposition), err=True)
             click.echo(terminal_safe(_link_line(report.link_pattern, report.link_example)), err=True)
 
 

@@ -41,7 +41,15 @@ class FieldTooCostly(SecurityError):
         self.limit_name = limit_name
 
 
+#: Per fill: [steps left, value size limit], read from the limits once per fill, not per operation.
 _BUDGET: contextvars.ContextVar[list[int]] = contextvars.ContextVar("greetcard_field_steps")
+
+
+def _value_ceiling() -> int:
+    budget = _BUDGET.get(None)
+    return budget[1] if budget is not None else limit("field_value_chars")
+
+
 _WIDE_FORMAT = re.compile(r"\d{7,}|\{[^{}]*\{|%[^a-zA-Z%]*\*")
 
 
@@ -59,9 +67,9 @@ def _step() -> None:
 
 def _check_size(value: Any) -> Any:
     """Refuse strings and lists larger than any card could show."""
-    if isinstance(value, str | list | tuple | bytes) and len(value) > limit("field_value_chars"):
+    if isinstance(value, str | list | tuple | bytes) and len(value) > _value_ceiling():
         raise FieldTooCostly(
-            f"builds a value of {len(value):,} characters (limit {limit('field_value_chars'):,})",
+            f"builds a value of {len(value):,} characters (limit {_value_ceiling():,})",
             "field_value_chars",
         )
     return value
@@ -69,7 +77,7 @@ def _check_size(value: Any) -> Any:
 
 def _check_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Widths and counts given to methods and filters are at most the value limit."""
-    ceiling = limit("field_value_chars")
+    ceiling = _value_ceiling()
     for value in (*args, *kwargs.values()):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > ceiling:
             raise FieldTooCostly(
@@ -96,9 +104,9 @@ def _check_replace(text: Any, old: Any, new: Any, count: Any = -1) -> None:
 
 
 def _check_size_estimate(size: int) -> None:
-    if size > limit("field_value_chars"):
+    if size > _value_ceiling():
         raise FieldTooCostly(
-            f"would build a value of {size:,} characters (limit {limit('field_value_chars'):,})",
+            f"would build a value of {size:,} characters (limit {_value_ceiling():,})",
             "field_value_chars",
         )
 
@@ -237,14 +245,15 @@ _ENVIRONMENT = _CappedSandbox(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=False,
-    optimized=False,  # constant folding would run a hostile expression while compiling, unguarded
+    # Constant folding stays on: intercepted operators are never folded, and a guarded filter that
+    # refuses while folding only leaves the expression to run (and be refused) at render time.
 )
 
 
 def _filled(template: jinja2.Template, context: dict[str, Any]) -> str:
     """Render within the cost limits: steps per card, and at most ``field_text_chars`` of text."""
     ceiling = limit("field_text_chars")
-    token = _BUDGET.set([limit("field_steps")])
+    token = _BUDGET.set([limit("field_steps"), limit("field_value_chars")])
     try:
         parts: list[str] = []
         size = 0

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics, ttfonts
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfmetrics
 
 from .errors import GreetcardError, TemplateError
+from .rl_hooks import SubsetCachingTTFont, cache_font_tables
 from .template import FontSpec
 
 #: Characters that never need a glyph: line breaks are layout, not ink.
@@ -28,7 +28,8 @@ class FontFace:
     """A loaded TrueType font: its reportlab name, glyph coverage and metrics."""
 
     key: str
-    registered_name: str
+    registered_name: str  # for text that varies from card to card (names)
+    shared_name: str  # the same file, for text every card shares: one subset, written once
     path: Path
     codepoints: frozenset[int]
     widths_per_mille: dict[int, float]
@@ -51,67 +52,8 @@ class FontFace:
         return self.widths_per_mille.get(code, self.default_width_per_mille) * size_pt / 1000
 
 
-class _ContentTaggedTTFont(TTFont):  # type: ignore[misc]
-    """A TTFont whose subset tags follow the subset's characters.
-
-    reportlab tags the subsets of every file AAAAAA+, AAAAAB+, …; when a shop merges
-    single cards, different subsets then share one name and a RIP may mix their glyphs
-    (garbled names).  Here equal tags mean equal subsets.  The same hook writes the
-    ToUnicode map correctly for characters beyond U+FFFF (:func:`to_unicode_cmap`).
-    """
-
-    def addObjects(self, doc: object) -> None:
-        state = self.state.get(doc)
-        subsets = [tuple(subset) for subset in state.subsets] if state is not None else []
-        face_name = bytes(self.face.name)
-        original, original_cmap = ttfonts.SUBSETN, ttfonts.makeToUnicodeCMap
-        ttfonts.SUBSETN = lambda n, *_: subset_tag(face_name, subsets[n])
-        ttfonts.makeToUnicodeCMap = to_unicode_cmap
-        try:
-            super().addObjects(doc)
-        finally:
-            ttfonts.SUBSETN, ttfonts.makeToUnicodeCMap = original, original_cmap
-
-
-def to_unicode_cmap(font_name: str, subset: list[int]) -> str:
-    """reportlab's ToUnicode CMap, with characters beyond U+FFFF as UTF-16 surrogate pairs.
-
-    reportlab writes ``<20BB7>`` for 𠮷, an odd-length string that readers reject, so the
-    character copied out of the PDF as something else; PDF 32000 9.10.3 wants UTF-16BE.
-    """
-    entries = [
-        f"<{index:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>" for index, code in enumerate(subset)
-    ]
-    return "\n".join(
-        [
-            "/CIDInit /ProcSet findresource begin",
-            "12 dict begin",
-            "begincmap",
-            "/CIDSystemInfo",
-            f"<< /Registry ({font_name})",
-            f"/Ordering ({font_name})",
-            "/Supplement 0",
-            ">> def",
-            f"/CMapName /{font_name} def",
-            "/CMapType 2 def",
-            "1 begincodespacerange",
-            f"<00> <{len(subset) - 1:02X}>",
-            "endcodespacerange",
-            f"{len(subset)} beginbfchar",
-            *entries,
-            "endbfchar",
-            "endcmap",
-            "CMapName currentdict /CMap defineresource pop",
-            "end",
-            "end",
-        ]
-    )
-
-
-def subset_tag(face_name: bytes, codepoints: tuple[int, ...]) -> bytes:
-    """Six capital letters from the font and the characters of a subset (PDF 32000 9.6.4)."""
-    digest = hashlib.sha256(face_name + b"|" + ",".join(map(str, codepoints)).encode()).digest()
-    return bytes(65 + byte % 26 for byte in digest[:6])
+#: Fonts parsed so far, by content: a file used under several keys (or paths) is parsed once.
+_PARSED: dict[str, SubsetCachingTTFont] = {}
 
 
 @lru_cache(maxsize=64)
@@ -121,23 +63,26 @@ def load_font(path: Path, key: str = "") -> FontFace:
     check_font_tables(data, path)
     digest = hashlib.sha1(data).hexdigest()[:10]
     registered_name = f"{path.stem}-{digest}"
-    try:
-        font = _ContentTaggedTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
-    except Exception as err:
-        # A truncated or damaged file fails deep inside reportlab's parser in many ways (the fuzz
-        # test found AttributeError, IndexError, struct.error, ZeroDivisionError, …): all mean "damaged".
-        raise TemplateError(
-            f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
-            "that allows embedding"
-        ) from None
-    pdfmetrics.registerFont(font)
+    font = _PARSED.get(registered_name)
+    if font is None:
+        try:
+            font = SubsetCachingTTFont(registered_name, str(path), shapable=False, asciiReadable=False)
+        except Exception as err:
+            # A truncated or damaged file fails deep inside reportlab's parser in many ways (the fuzz
+            # test found AttributeError, IndexError, struct.error, ZeroDivisionError, …): all mean "damaged".
+            raise TemplateError(
+                f"{path}: cannot use this font ({err}) — use a TrueType (.ttf) font with glyf outlines "
+                "that allows embedding"
+            ) from None
+        pdfmetrics.registerFont(font)
+        font.register_twin(registered_name + "-shared")
+        cache_font_tables(font)
+        _PARSED[registered_name] = font
     face = font.face
-    # reportlab slices every table out of the font file again for each subset it writes (the glyf
-    # table of a Japanese font is megabytes); the tables never change, so keep them.
-    face.get_table = lru_cache(maxsize=None)(face.get_table)
     return FontFace(
         key=key or path.stem,
         registered_name=registered_name,
+        shared_name=registered_name + "-shared",
         path=path,
         codepoints=frozenset(face.charToGlyph),
         widths_per_mille=dict(face.charWidths),

@@ -26,6 +26,15 @@ from reportlab.pdfbase.pdfdoc import (
 
 from . import colour
 from .escape import xml_safe
+from .rl_hooks import (
+    add_to_catalog,
+    document_of,
+    format_offline,
+    formatted_bytes,
+    formatted_once,
+    hole,
+    time_stamp,
+)
 
 PDFX_VERSION = "PDF/X-4"
 
@@ -47,40 +56,46 @@ def add_pdfx4(canvas: Any, title: str, fingerprint: str) -> None:
     ``fingerprint`` identifies the content: it becomes the XMP DocumentID, so two
     different cards never share one, while identical input still gives identical bytes.
     """
-    document = canvas._doc
+    document = document_of(canvas)
     info = _PdfxInfo()
     info.__dict__.update(document.info.__dict__)
     info.trapped = "False"
     document.info = info
 
-    profile = PDFStream(
-        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK"), "Filter": PDFName("FlateDecode")}),
-        _compressed_output_profile(),
-    )
-    intent = PDFDictionary(
-        {
-            "Type": PDFName("OutputIntent"),
-            "S": PDFName("GTS_PDFX"),
-            "OutputConditionIdentifier": PDFString(colour.OUTPUT_CONDITION_IDENTIFIER),
-            "OutputCondition": PDFString(colour.OUTPUT_CONDITION),
-            "RegistryName": PDFString(colour.REGISTRY_NAME),
-            "Info": PDFString(colour.OUTPUT_CONDITION),
-            "DestOutputProfile": document.Reference(profile),
-        }
-    )
-    catalog = document.Catalog
-    catalog.OutputIntents = PDFArray([intent])
-    if "OutputIntents" not in catalog.__NoDefault__:
-        catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
-    catalog.Metadata = document.Reference(
+    profile = document.Reference(formatted_bytes(_output_profile_stream()))
+    intent = _output_intent().filled(document, (profile,), reference_only=False)
+    add_to_catalog(document, "OutputIntents", PDFArray([intent]))
+    document.Catalog.Metadata = document.Reference(
         _MetadataStream(_xmp(title, info, document, fingerprint).encode("utf-8"))
     )
 
 
 @lru_cache(maxsize=1)
-def _compressed_output_profile() -> bytes:
-    """Compressed once per process, not once per card."""
-    return zlib.compress(colour.output_profile_bytes(), 9)
+def _output_profile_stream() -> bytes:
+    """The ICC profile as a PDF stream, compressed and written out once per process, not per card."""
+    stream = PDFStream(
+        PDFDictionary({"N": 4, "Alternate": PDFName("DeviceCMYK"), "Filter": PDFName("FlateDecode")}),
+        zlib.compress(colour.output_profile_bytes(), 9),
+    )
+    return format_offline(stream)
+
+
+@lru_cache(maxsize=1)
+def _output_intent() -> Any:
+    """The OutputIntent dictionary written out once; hole 0 is the reference to the profile."""
+    return formatted_once(
+        PDFDictionary(
+            {
+                "Type": PDFName("OutputIntent"),
+                "S": PDFName("GTS_PDFX"),
+                "OutputConditionIdentifier": PDFString(colour.OUTPUT_CONDITION_IDENTIFIER),
+                "OutputCondition": PDFString(colour.OUTPUT_CONDITION),
+                "RegistryName": PDFString(colour.REGISTRY_NAME),
+                "Info": PDFString(colour.OUTPUT_CONDITION),
+                "DestOutputProfile": hole(0),
+            }
+        )
+    )
 
 
 class _MetadataStream(PDFObject):  # type: ignore[misc]
@@ -97,8 +112,8 @@ class _MetadataStream(PDFObject):  # type: ignore[misc]
 
 
 def _xmp(title: str, info: Any, document: Any, fingerprint: str) -> str:
-    year, month, day, hour, minute, second = document._timeStamp.YMDhms
-    offset = f"{document._timeStamp.dhh:+03d}:{document._timeStamp.dmm:02d}"
+    (year, month, day, hour, minute, second), offset_hours, offset_minutes = time_stamp(document)
+    offset = f"{offset_hours:+03d}:{offset_minutes:02d}"
     stamp = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">

@@ -21,6 +21,7 @@ from .fonts import FontChain, load_font_spec
 from .layout import FittedText, Run, is_cjk, line_in_fonts
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
+from .rl_hooks import document_of
 
 SHEET_MM = (420.0, 297.0)  # A3 landscape
 MARGIN_MM = 12.0
@@ -159,7 +160,7 @@ def proof_sheet(
         for page_index in range(pages):
             imported = import_page(pdf, page_index)
             name = f"proof{index}p{page_index}"
-            link_into(canvas._doc, imported.objects, name)
+            link_into(document_of(canvas), imported.objects, name)
             canvas.saveState()
             y = top - (page_index + 1) * renderer.geometry.media_size[1] * scale - page_index * 6 * scale
             canvas.translate(left, y)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,16 +23,18 @@ from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.utils import TimeStamp
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from . import colour, pdfx
 from .artwork import PreparedArtwork, link_into, prepare_artwork
 from .cards import Card
 from .filling import link_text
-from .fonts import load_font_spec
+from .fonts import FontFace, load_font_spec
 from .images import PlacedImage, PreparedImage, prepare_image
 from .layout import FittedText, place_lines
 from .qr import QrPlacement, QrSymbol
+from .rl_hooks import document_of, seed_subset, sign
 from .template import Box, CardTemplate, Color, PrintProfile
 
 PT_PER_MM = 72 / 25.4
@@ -126,12 +129,67 @@ def _time_stamp(epoch: int) -> TimeStamp:
     return stamp
 
 
+#: Jinja tags, expressions and comments: what is left of a field's text is the same on every card.
+_JINJA_PARTS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_LINK_PLACEHOLDERS = re.compile(r"\{[^{}]*\}")
+#: Spaces always have code 32 in every subset: they never decide which subset a piece goes to.
+_NEUTRAL = frozenset(" \u00a0\n")
+
+
+def shared_characters(template: CardTemplate, link_pattern: str | None = None) -> dict[str, str]:
+    """Per font (its shared name), the characters that the template itself writes.
+
+    These come from the template alone (never from the list), so a card's bytes do not
+    depend on which other rows are rendered with it.  Text drawn in these characters goes
+    into one subset that is the same on every card and is written once per process;
+    the rest (names, …) into a small subset of each card's own.
+    """
+    chars: dict[str, set[str]] = {}
+    link_literal = _LINK_PLACEHOLDERS.sub("", link_pattern or "") + "0123456789"
+    for page in template.pages:
+        for field in page.fields:
+            faces = [load_font_spec(template.fonts[name]) for name in field.fonts]
+            for source in field.text.values():
+                literal = _JINJA_PARTS.sub("", source)
+                if "link" in source:
+                    literal += link_literal
+                for char in set(literal):
+                    if char in _NEUTRAL or char.isspace():
+                        continue
+                    face = next((face for face in faces if face.has(char)), None)
+                    if face is not None:
+                        chars.setdefault(face.shared_name, set()).add(char)
+    return {name: "".join(sorted(found)) for name, found in sorted(chars.items())}
+
+
+def _pieces(text: str, shared: frozenset[str]) -> list[tuple[bool, str]]:
+    """``text`` cut into pieces drawn from the shared subset (True) or the card's own."""
+    pieces: list[tuple[bool, str]] = []
+    current: bool | None = None
+    start = 0
+    for index, char in enumerate(text):
+        if char in _NEUTRAL:
+            continue
+        in_shared = char in shared
+        if current is None:
+            current = in_shared
+        elif in_shared != current:
+            pieces.append((current, text[start:index]))
+            current, start = in_shared, index
+    pieces.append((bool(current), text[start:]))
+    return pieces
+
+
 class CardRenderer:
     """Draws cards for one template and print profile; artwork is prepared once here."""
 
-    def __init__(self, template: CardTemplate, profile: PrintProfile) -> None:
+    def __init__(
+        self, template: CardTemplate, profile: PrintProfile, link_pattern: str | None = None
+    ) -> None:
         self.template = template
         self.profile = profile
+        self.shared_text = shared_characters(template, link_pattern or template.link)
+        self.shared_sets = {name: frozenset(text) for name, text in self.shared_text.items()}
         first_font = next(iter(template.fonts.values()))
         self.initial_font = load_font_spec(first_font).registered_name
         self.geometry = PageGeometry.for_profile(template, profile)
@@ -218,9 +276,12 @@ class CardRenderer:
         canvas.setCreator("greetcard")
         canvas.setSubject(f"greetcard · {self.template.name} · profile {self.profile.name}")
         # reportlab's invariant mode gives every file the same /ID; the content makes it unique again.
-        canvas._doc.updateSignature(fingerprint)
+        sign(canvas, fingerprint)
+        document = document_of(canvas)
+        for name, text in self.shared_text.items():
+            seed_subset(pdfmetrics.getFont(name), document, text)
         if self.created_epoch is not None and not os.environ.get("SOURCE_DATE_EPOCH", "").strip():
-            canvas._doc._timeStamp = _time_stamp(self.created_epoch)
+            document._timeStamp = _time_stamp(self.created_epoch)
         return canvas
 
     def finish(self, canvas: Canvas, title: str, fingerprint: str) -> None:
@@ -238,7 +299,7 @@ class CardRenderer:
         if variant is not None:
             artwork, name = variant, f"{name}-{card.recipient.language}"
         if artwork is not None:
-            document = canvas._doc
+            document = document_of(canvas)
             if not document.hasForm(name):
                 link_into(document, artwork.objects, name)
             self._draw_artwork(canvas, artwork, name)
@@ -300,7 +361,7 @@ class CardRenderer:
             )
             self._prepared_images[path] = known
         name, prepared = known
-        document = canvas._doc
+        document = document_of(canvas)
         if not document.hasForm(name):
             link_into(document, prepared.objects, name)
         x, y, width, height = self.geometry.rect_pt(placed.box)
@@ -345,14 +406,27 @@ class CardRenderer:
             canvas.drawText(text)
             canvas.restoreState()
             return
+        current_font = ""
         for placed in place_lines(fitted):
             x, y = self.geometry.point_pt(placed.x_mm, placed.baseline_mm)
             text.setTextOrigin(x, y)
             for run in placed.line.runs:
-                text.setFont(run.face.registered_name, fitted.size_pt)
-                text.textOut(run.text)
+                for font_name, piece in self._font_pieces(run.face, run.text):
+                    if font_name != current_font:
+                        text.setFont(font_name, fitted.size_pt)
+                        current_font = font_name
+                    text.textOut(piece)
         canvas.drawText(text)
         canvas.restoreState()
+
+    def _font_pieces(self, face: FontFace, text: str) -> list[tuple[str, str]]:
+        shared = self.shared_sets.get(face.shared_name)
+        if not shared:
+            return [(face.registered_name, text)]
+        return [
+            (face.shared_name if in_shared else face.registered_name, piece)
+            for in_shared, piece in _pieces(text, shared)
+        ]
 
     def _vertical_text(self, text: Any, fitted: FittedText) -> None:
         """Upright characters one by one (vertical forms), Latin runs turned 90° clockwise."""
@@ -386,6 +460,20 @@ def draw_crop_marks(
 ) -> None:
     """Marks at the four trim corners, starting ``start_pt`` outside the trim (beyond the bleed)."""
     left, bottom, right, top = trim_box
+    lines = []
+    for x, y, dx, dy in (
+        (left, bottom, -1, -1),
+        (right, bottom, 1, -1),
+        (left, top, -1, 1),
+        (right, top, 1, 1),
+    ):
+        lines.append((x + dx * start_pt, y, x + dx * (start_pt + length_pt), y))
+        lines.append((x, y + dy * start_pt, x, y + dy * (start_pt + length_pt)))
+    stroke_marks(canvas, lines, profile)
+
+
+def stroke_marks(canvas: Canvas, lines: Sequence[tuple[float, ...]], profile: PrintProfile) -> None:
+    """Hairlines (x0, y0, x1, y1 in points) in the profile's mark ink: registration or 100 % K."""
     canvas.saveState()
     canvas.setLineWidth(MARK_WIDTH_PT)
     if profile.color_model == "cmyk":
@@ -393,14 +481,8 @@ def draw_crop_marks(
         canvas.setStrokeColorCMYK(*ink)
     else:
         canvas.setStrokeColorRGB(0, 0, 0)
-    for x, y, dx, dy in (
-        (left, bottom, -1, -1),
-        (right, bottom, 1, -1),
-        (left, top, -1, 1),
-        (right, top, 1, 1),
-    ):
-        canvas.line(x + dx * start_pt, y, x + dx * (start_pt + length_pt), y)
-        canvas.line(x, y + dy * start_pt, x, y + dy * (start_pt + length_pt))
+    for x0, y0, x1, y1 in lines:
+        canvas.line(x0, y0, x1, y1)
     canvas.restoreState()
 
 

@@ -25,6 +25,7 @@ from reportlab.lib.colors import CMYKColor, Color
 
 from . import colour
 from .errors import TemplateError
+from .rl_hooks import gradient_colors, renderer_canvas, set_gradient_colors, set_soft_mask
 
 #: Embedded images above this many pixels are refused (a decompression bomb, not a logo).
 MAX_IMAGE_PIXELS = 120_000_000
@@ -39,7 +40,7 @@ class _ConvertedImage(DirectDraw):  # type: ignore[misc]
         self._svgid = getattr(original, "svgid", None)
 
     def drawDirectly(self, renderer: Any) -> None:
-        renderer._canvas.drawImage(self._reader, *self._box, mask="auto")
+        renderer_canvas(renderer).drawImage(self._reader, *self._box, mask="auto")
 
     def getBounds(self) -> tuple[float, float, float, float]:
         x, y, width, height = self._box
@@ -72,7 +73,7 @@ def image_reader(image: Any, cmyk: bool) -> Any:
     reader = ImageReader(image)
     reader.getRGBData()  # decodes now; it would reset the mask reader set below
     if alpha is not None:
-        reader._dataA = ImageReader(alpha.convert("L"))  # reportlab's soft-mask hook
+        set_soft_mask(reader, ImageReader(alpha.convert("L")))
     assert isinstance(image, Image.Image)
     return reader
 
@@ -109,7 +110,7 @@ def prepare_drawing(drawing: Any, path: Path, cmyk: bool) -> None:
             parent.contents[index] = _ConvertedImage(source, child, cmyk)
         elif isinstance(child, LinearGradientShape | RadialGradientShape):
             if cmyk:
-                child._rl_colors = [_cmyk_color(value) for value in child._rl_colors]
+                set_gradient_colors(child, [_cmyk_color(value) for value in gradient_colors(child)])
             # svglib draws the gradient beside the shape it fills; the shape's opacity is the gradient's.
             siblings = parent.contents
             shape = siblings[index + 1] if index + 1 < len(siblings) else None
@@ -131,7 +132,7 @@ class _TransparentGradient(DirectDraw):  # type: ignore[misc]
         from svglib.svglib import LinearGradientShape, _shape_to_pdf_path
 
         gradient = self._gradient
-        canvas = renderer._canvas
+        canvas = renderer_canvas(renderer)
         canvas.saveState()
         canvas.setFillAlpha(self._alpha)
         path = _shape_to_pdf_path(canvas, gradient._clip_shape)
@@ -313,7 +314,14 @@ def _check_embedded_image(path: Path, element: Any) -> None:
         return
     try:
         with Image.open(io.BytesIO(embedded[1]), formats=RASTER_FORMATS) as image:
+            if image.size[0] * image.size[1] > MAX_IMAGE_PIXELS:  # judged before decoding
+                raise TemplateError(
+                    f"{path}: the embedded <image> has {image.size[0]} × {image.size[1]} px, far more "
+                    "than print needs — export it smaller"
+                )
             image.load()
+    except TemplateError:
+        raise
     except Exception as err:  # Pillow raises many kinds on damaged data
         label = element.get("id")
         what = f"id={label!r}" if label else "without id"

@@ -166,6 +166,8 @@ class PrintProfile:
     pdfx: bool
     marks_ink: str = "registration"
     description: str = ""
+    sheet_gutter_mm: float = 0.0  # imposition: between neighbouring cards' bleed edges
+    sheet_margin_mm: float = 5.0  # imposition: sheet edge to the grid (crop marks sit here)
 
 
 BUILTIN_PROFILES = {
@@ -253,7 +255,16 @@ _FIELD_KEYS = {
     "vertical_latin",
 }
 _QR_KEYS = {"box_mm", "error_correction", "quiet_zone_modules", "min_module_mm"}
-_PROFILE_KEYS = {"bleed_mm", "crop_marks", "color", "pdfx", "marks_ink", "description"}
+_PROFILE_KEYS = {
+    "bleed_mm",
+    "crop_marks",
+    "color",
+    "pdfx",
+    "marks_ink",
+    "description",
+    "sheet_gutter_mm",
+    "sheet_margin_mm",
+}
 _NAMED_COLORS = {"black": BLACK, "white": WHITE}
 
 
@@ -871,6 +882,12 @@ class _TemplateReader:
                 table, "marks_ink", path, default=base.marks_ink, choices=("registration", "k")
             ),
             description=self.string(table, "description", path, default=""),
+            sheet_gutter_mm=self.number(
+                table, "sheet_gutter_mm", path, default=base.sheet_gutter_mm, minimum=0, maximum=100
+            ),
+            sheet_margin_mm=self.number(
+                table, "sheet_margin_mm", path, default=base.sheet_margin_mm, minimum=4, maximum=100
+            ),
         )
 
 

@@ -147,14 +147,32 @@ def test_press_file_with_many_distinct_kanji_splits_subsets_with_unique_names(
 def test_sheet_plans_fill_the_larger_orientation() -> None:
     from greetcard.impose import ImpositionError, plan_sheet
 
-    a6 = plan_sheet("SRA3", (105, 148), 3)
-    assert (a6.columns, a6.rows, a6.per_sheet) == (2, 2, 4)
+    a6 = plan_sheet("SRA3", (105, 148), 3)  # 111 × 154 mm cells: 3 × 2 in 440 × 310 mm
+    assert (a6.columns, a6.rows, a6.per_sheet, a6.sheet_mm) == (3, 2, 6, (450.0, 320.0))
     lang = plan_sheet("A3", (210, 99), 3)
     assert lang.per_sheet == 3 and lang.sheet_mm == (297.0, 420.0)
     with pytest.raises(ImpositionError, match="does not fit on A4"):
         plan_sheet("A4", (210, 297), 3)
     with pytest.raises(ImpositionError, match="unknown sheet 'B5'"):
         plan_sheet("B5", (105, 148), 3)
+    with pytest.raises(ImpositionError, match="room for the crop marks"):
+        plan_sheet("SRA3", (100, 148), 3, margin_mm=2)
+
+
+def test_sra3_holds_eight_hagaki_and_four_din_lang_cards_where_it_held_four_and_three() -> None:
+    from greetcard.impose import plan_sheet
+
+    hagaki = plan_sheet("SRA3", (100, 148), 3)  # 106 × 154 mm cells, bleeds abutting
+    assert (hagaki.columns, hagaki.rows, hagaki.per_sheet) == (4, 2, 8)
+    assert hagaki.cell_mm == (106, 154) and hagaki.gutter_mm == 0
+    first, second = hagaki.cell_origin_mm(0, False), hagaki.cell_origin_mm(1, False)
+    assert second[0] - first[0] == pytest.approx(106)  # trims 6 mm apart: 2 × 3 mm bleed
+    lang = plan_sheet("SRA3", (210, 99), 3)
+    assert lang.per_sheet == 4
+    # A shop's own gutter and margins: fewer fit, and the plan says so.
+    assert plan_sheet("SRA3", (100, 148), 3, gutter_mm=10).per_sheet == 4
+    assert plan_sheet("SRA3", (100, 148), 3, margin_mm=10).per_sheet == 4
+    assert "8 per SRA3 sheet" in hagaki.summary(650, 2) and "82 sheets" in hagaki.summary(650, 2)
 
 
 @pytest.mark.parametrize("sheet", ["SRA3", "A4"])
@@ -183,14 +201,67 @@ def test_imposed_press_sheets_hold_every_card_once_with_marks_outside_the_bleed(
     }
     assert len(forms) == len(model.pages)  # each page's artwork stored once for all sheets
     first = colour_use(press, 0)
-    cells = [plan.cell_origin_mm(slot, mirrored=False) for slot in range(plan.per_sheet)]
-    assert len(first.strokes) == 8 * min(plan.per_sheet, len(manifest))
+    placed = min(plan.per_sheet, len(manifest))
+    cells = [plan.cell_origin_mm(slot, mirrored=False) for slot in range(placed)]
+    columns = len({plan.cell_slot(slot, False)[0] for slot in range(placed)})
+    rows = len({plan.cell_slot(slot, False)[1] for slot in range(placed)})
+    assert len(first.strokes) == 4 * (columns + rows)  # both trim lines of every column and row, both ends
+    bleed = model.bleed_mm
+    trims_x = {round(x + d, 3) for x, _ in cells for d in (bleed, plan.cell_mm[0] - bleed)}
+    trims_y = {round(y + d, 3) for _, y in cells for d in (bleed, plan.cell_mm[1] - bleed)}
     for (x0, y0), (x1, y1) in first.strokes:
         for left, bottom in cells:
             box = (left * MM, bottom * MM, (left + plan.cell_mm[0]) * MM, (bottom + plan.cell_mm[1]) * MM)
             inside = box[0] + 0.01 < max(x0, x1) and min(x0, x1) < box[2] - 0.01
             inside = inside and box[1] + 0.01 < max(y0, y1) and min(y0, y1) < box[3] - 0.01
             assert not inside, "a crop mark reaches into a card's bleed"
+        assert min(x0, x1) >= 0 and max(x0, x1) <= plan.sheet_mm[0] * MM  # on the sheet
+        assert min(y0, y1) >= 0 and max(y0, y1) <= plan.sheet_mm[1] * MM
+        if x0 == pytest.approx(x1):
+            assert round(x0 / MM, 3) in trims_x, "a vertical mark off every trim line"
+        else:
+            assert round(y0 / MM, 3) in trims_y, "a horizontal mark off every trim line"
+
+
+def test_imposing_eight_hagaki_per_sra3_sheet_keeps_every_qr_readable_and_says_so(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    rows = [[f"H{n:02d}", f"Firma {n} GmbH", "", "", "de"] for n in range(1, 11)]
+    recipients = write_csv(tmp_path / "ten.csv", rows)
+    result = run_cli("render", recipients, "--out", tmp_path / "out", "--impose", "SRA3")
+    assert result.exit_code == 0, result.stderr
+    assert "imposed 8 per SRA3 sheet (450 × 320 mm, 4 × 2): 2 sheets for 10 cards" in result.stderr
+    press = tmp_path / "out" / "press-SRA3.pdf"
+    pages = decode_qr_codes(press, dpi=200)
+    assert [len(codes) for codes in pages] == [8, 2]
+    links = sorted(entry["link"] for entry in read_manifest(tmp_path / "out"))
+    assert sorted(code for codes in pages for code in codes) == links
+    wide = run_cli("render", recipients, "--out", tmp_path / "wide", "--impose", "SRA3", "--gutter", "10")
+    assert wide.exit_code == 0, wide.stderr
+    assert "imposed 4 per SRA3 sheet (320 × 450 mm, 2 × 2): 3 sheets for 10 cards" in wide.stderr
+    assert len(reader_for(tmp_path / "wide" / "press-SRA3.pdf").pages) == 3
+
+
+def test_a_shops_gutter_and_margin_in_the_profile_set_the_imposition(tmp_path: Path) -> None:
+    import shutil
+
+    from greetcard.impose import sheet_plan_for
+    from greetcard.render import CardRenderer
+    from greetcard.template import load_template
+
+    folder = tmp_path / "shop"
+    shutil.copytree(next(t for t in TEMPLATES if t.name == "nengajo"), folder)
+    toml = folder / "template.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8")
+        + "\n[profiles.my-shop]\nsheet_gutter_mm = 4\nsheet_margin_mm = 12\n",
+        encoding="utf-8",
+    )
+    model = load_template(folder)
+    renderer = CardRenderer(model, model.profile("my-shop"))
+    plan = sheet_plan_for(renderer, "SRA3")
+    assert (plan.gutter_mm, plan.margin_mm, plan.per_sheet) == (4, 12, 4)
+    assert sheet_plan_for(renderer, "SRA3", gutter_mm=0, margin_mm=5).per_sheet == 8  # options win
 
 
 def test_every_card_has_its_own_document_ids(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -230,13 +301,13 @@ def test_black_text_overprints_and_coloured_text_does_not(
 def test_backs_are_mirrored_across_the_long_edge() -> None:
     from greetcard.impose import plan_sheet
 
-    portrait = plan_sheet("SRA3", (105, 148), 3)
-    assert portrait.sheet_mm[0] < portrait.sheet_mm[1]
+    portrait = plan_sheet("SRA3", (148, 100), 3)
+    assert portrait.sheet_mm[0] < portrait.sheet_mm[1] and portrait.columns == 2
     front, back = portrait.cell_origin_mm(0, mirrored=False), portrait.cell_origin_mm(0, mirrored=True)
     assert front[1] == back[1] and front[0] + back[0] + portrait.cell_mm[0] == pytest.approx(
         portrait.sheet_mm[0]
     )
-    landscape = plan_sheet("SRA3", (148, 100), 3)
+    landscape = plan_sheet("SRA3", (100, 148), 3)
     assert landscape.sheet_mm[0] > landscape.sheet_mm[1] and landscape.rows == 2
     front, back = landscape.cell_origin_mm(0, mirrored=False), landscape.cell_origin_mm(0, mirrored=True)
     assert front[0] == back[0]

@@ -87,6 +87,38 @@ def test_default_link_in_default_box_has_large_modules() -> None:
     assert placement.symbol().size == placement.modules
 
 
+def test_fast_matrix_is_exactly_the_symbol_qrcode_makes() -> None:
+    """greetcard.qrencode must choose qrcode's mask and set qrcode's modules, bit for bit."""
+    import random
+
+    import qrcode
+
+    from greetcard import qrencode
+    from greetcard.qr import _LEVELS, smallest_version
+
+    rng = random.Random(8)
+    links = [f"https://www.neujahrsgross-japan.de/?r=R{n:04d}" for n in range(0, 900, 97)]
+    links += ["https://x.de/?n=" + "1234567890" * 3]  # a long digit run: qrcode's numeric chunk
+    links += [
+        "https://x.de/" + "".join(rng.choice("abcXYZ0123456789-_/%.") for _ in range(rng.randint(1, 400)))
+        for _ in range(12)
+    ]
+    for index, link in enumerate(links):
+        level = "LMQH"[index % 4]
+        code = qrcode.QRCode(error_correction=_LEVELS[level], border=0, box_size=1)
+        code.add_data(link.encode())
+        code.make(fit=True)
+        expected = tuple("".join("1" if dark else "0" for dark in row) for row in code.get_matrix())
+        version = smallest_version(link, level)
+        assert version == code.version
+        mask, rows = qrencode.encode(link.encode(), version, _LEVELS[level])
+        assert (mask, rows) == (code.mask_pattern if code.mask_pattern is not None else mask, expected), (
+            link,
+            level,
+        )
+    assert max(smallest_version(link, "H") for link in links) >= 7  # version information exercised
+
+
 def test_error_correction_is_raised_while_the_code_keeps_its_size() -> None:
     per_recipient = "https://www.neujahrsgross-japan.de/?r=JP001-AB"  # 46 bytes: version 4 at M and at Q
     assert len(per_recipient) == 46

@@ -303,10 +303,35 @@ def test_longest_real_names_fit_legibly_in_the_default_card(
 
 def test_subset_tags_follow_the_subset_so_merged_cards_cannot_mix_glyphs(sample_render: Path) -> None:
     manifest = read_manifest(sample_render)
-    tags: dict[str, set[str]] = {}
+    programs: dict[str, set[bytes]] = {}  # subset name → every font program seen under it
+    per_card: list[set[str]] = []
     for entry in manifest[:6]:
-        for font in embedded_fonts(sample_render / entry["file"]):
-            tag, name = font["name"][1:].split("+")
-            tags.setdefault(name, set()).add(tag)
-    assert len(tags["NotoSansJP-Bold"]) == 6  # six different names, six different subsets
-    assert len(tags["BIZUDPMincho-Regular"]) == 1  # 謹賀新年 on every card: one and the same subset
+        reader = PdfReader(sample_render / entry["file"])
+        names = set()
+        for ref in reader.pages[0]["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            name = str(font["/BaseFont"])
+            program = font["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+            programs.setdefault(name, set()).add(program)
+            names.add(name)
+        per_card.append(names)
+    assert all(len(found) == 1 for found in programs.values())  # one tag, one set of glyphs
+    on_every_card = set.intersection(*per_card)  # the template's own text: the same subset everywhere
+    assert any(name.endswith("+BIZUDPMincho-Regular") for name in on_every_card)  # 謹賀新年
+    names_of_one_card = [
+        name for name in programs if sum(name in card for card in per_card) == 1 and "-Bold" in name
+    ]
+    assert len(names_of_one_card) == 6  # six different names, six different subsets
+
+
+def test_a_cards_bytes_do_not_depend_on_the_other_rows_of_the_list(
+    sample_render: Path, tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """The shared font subsets come from the template, never from the list: a reprint is identical."""
+    lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    alone = tmp_path / "alone.csv"
+    alone.write_text("\n".join([lines[0], lines[7]]) + "\n", encoding="utf-8")
+    result = run_cli("render", alone, "--out", tmp_path / "out", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    (entry,) = read_manifest(tmp_path / "out")
+    assert (tmp_path / "out" / entry["file"]).read_bytes() == (sample_render / entry["file"]).read_bytes()
