@@ -123,6 +123,7 @@ def import_page(pdf: bytes, page_index: int = 0, box: str = "/MediaBox") -> Impo
     contents = page.get_contents()
     content = contents.get_data() if contents is not None else b""
     resources = _resources_in_use(page, content)
+    content = _without_unlisted_font_selections(content, resources)
     return ImportedPage(tuple(_serialise_page_as_form(page, bbox, content, resources, None)), bbox)
 
 
@@ -231,6 +232,7 @@ def _prepare_artwork(
     elif contents is not None and kind == "svg":
         content = _convert_colour_operators(contents, (b"rg", b"RG"), colour.rgb_to_cmyk)
     resources = _resources_in_use(page, content)
+    content = _without_unlisted_font_selections(content, resources)
     srgb_profile = colour.srgb_profile_bytes() if device_rgb and cmyk else None
     # Nested forms carry their own colour operators: in an RGB profile they become RGB too.
     nested = (
@@ -341,6 +343,22 @@ def _resources_in_use(page: Any, content: bytes) -> DictionaryObject:
         else:
             del copied["/Font"]
     return copied
+
+
+_FONT_SELECTION = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+]?(?:\d+\.?\d*|\.\d+)\s+Tf\b")
+
+
+def _without_unlisted_font_selections(content: bytes, resources: Any) -> bytes:
+    """Drop ``/F1 12 Tf`` for fonts the form's resources no longer list (they never show text).
+
+    reportlab starts every page with ``BT /F1 12 Tf 14.4 TL ET``; once the unused font is left
+    out of the form's resources, that selection points at nothing and viewers warn on every card.
+    """
+    listed = resources.get("/Font")
+    kept = {str(name).lstrip("/") for name in (listed.get_object().keys() if listed is not None else ())}
+    return _FONT_SELECTION.sub(
+        lambda match: match.group(0) if match.group(1).decode("latin-1") in kept else b"", content
+    )
 
 
 def _unembedded_fonts(resources: Any, seen: set[int]) -> tuple[str, ...]:

@@ -39,3 +39,31 @@ def bundled_templates() -> list[Path]:
 def icc_profile(name: str) -> Path:
     """A bundled ICC profile file by name."""
     return assets_folder() / "icc" / name
+
+
+def template_folder(name_or_path: Path) -> Path:
+    """A template folder by path, or a bundled template by name (``--template lang``).
+
+    A folder of that name in the current directory wins over the bundled one.
+    """
+    if (name_or_path / "template.toml").is_file() or name_or_path.is_file():
+        return name_or_path
+    if len(name_or_path.parts) == 1:
+        bundled = assets_folder() / "templates" / name_or_path.name
+        if (bundled / "template.toml").is_file():
+            return bundled
+    return name_or_path
+
+
+SAMPLE_LIST = "recipients.csv"
+
+
+def sample_list() -> Path:
+    """The sample recipient list: inside an installed package, or at the checkout's root."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_assets" / "samples" / SAMPLE_LIST, package.parent / SAMPLE_LIST):
+        if candidate.is_file():
+            return candidate
+    from .errors import TemplateError
+
+    raise TemplateError(f"greetcard's sample list is missing (looked beside {package}) — reinstall greetcard")

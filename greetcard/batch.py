@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from pathlib import Path
 
-from .assets import bundled_template
+from .assets import bundled_template, template_folder
 from .cards import Card, CardBuilder, RowRefused
 from .errors import GreetcardError, Location, OutputError, RecipientsError, TemplateError, located
 from .filling import unused_columns
@@ -56,7 +56,7 @@ from .output import (
 from .preflight import ERROR, INFO, WARNING, Finding, card_findings, errors_in, template_findings
 from .qr import QrSymbol, remember_symbols
 from .recipients import Recipient, RecipientList, RecipientStream, RowProblem, open_recipients
-from .render import CardRenderer
+from .render import CardRenderer, newest_modification
 from .template import CardTemplate, PrintProfile, load_template
 from .tokens import TokenSigner, load_signer
 
@@ -100,7 +100,7 @@ class Inputs:
 
     @property
     def template_folder(self) -> Path:
-        return self.template or bundled_template()
+        return template_folder(self.template) if self.template is not None else bundled_template()
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ class CardStream:
         self.inputs = inputs
         self.template = load_template(inputs.template_folder)
         self.profile = resolve_profile(self.template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-        self.renderer = CardRenderer(self.template, self.profile, inputs.url)
+        self.renderer = renderer_for(inputs, self.template, self.profile)
         self.list: RecipientStream | None = self._open_list()
         self.columns = list(self.list.columns)
         self.path = self.list.path
@@ -271,6 +271,7 @@ class CardStream:
             RecipientList(self.path, self.columns),
             inputs.url,
             link_tokens(inputs, self.template),
+            self._languages_used(),
         )
         self.link_pattern = inputs.url or self.template.link
         self.notes: list[RowProblem] = self.list.notes  # rows worth a look, found as the list is read
@@ -292,6 +293,20 @@ class CardStream:
                 "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
             )
         ]
+
+    def _languages_used(self) -> dict[str, int] | None:
+        """Each card language of the list with its first line, read only when a field lacks a default.
+
+        A field with texts for some languages and no ``default`` must not print another language's
+        text on a card; the template is refused at load time instead.
+        """
+        if all("default" in field.text for page in self.template.pages for field in page.fields):
+            return None
+        languages: dict[str, int] = {}
+        for item in self._open_list().rows:
+            if not isinstance(item, RowProblem):
+                languages.setdefault(item.language, item.line)
+        return languages
 
     def _open_list(self) -> RecipientStream:
         return open_recipients(
@@ -564,6 +579,20 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
     return report
 
 
+def press_file_in(batch_file: str, out: Path) -> str:
+    """``--batch`` as a file name in ``out``: a path elsewhere is refused, never silently renamed."""
+    target = Path(batch_file)
+    if len(target.parts) <= 1 and "\\" not in batch_file:
+        return batch_file
+    if target.parent.resolve() == out.resolve():
+        return target.name
+    raise OutputError(
+        f"--batch {batch_file}: the press file is written into the output folder ({out}), beside the "
+        f"cards and the manifest — give a file name such as --batch {target.name}, or pass "
+        f"--out {target.parent} to put the cards and the press file there"
+    )
+
+
 def _batch_name(name: str) -> str:
     stem = name[:-4] if name.lower().endswith(".pdf") else name
     return safe_stem(stem) + ".pdf"
@@ -715,12 +744,20 @@ def _draw_to_temporary(renderer: CardRenderer, folder: Path, card: Card, keep_sy
 _WORKER_STATE: dict[str, tuple[CardRenderer, Path]] = {}
 
 
+def renderer_for(inputs: Inputs, template: CardTemplate, profile: PrintProfile) -> CardRenderer:
+    """A renderer whose PDFs carry a real, reproducible creation date: the newest input's."""
+    renderer = CardRenderer(template, profile, inputs.url)
+    if inputs.recipients.is_file():
+        renderer.created_epoch = newest_modification([inputs.recipients, template.file.parent])
+    return renderer
+
+
 def _start_worker(inputs: Inputs, folder: str) -> None:
     """Pool initializer: each worker prepares its own renderer from the inputs (works under spawn)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     template = load_template(inputs.template_folder)
     profile = resolve_profile(template, inputs.profile, inputs.bleed_mm, inputs.crop_marks)
-    _WORKER_STATE["renderer"] = (CardRenderer(template, profile, inputs.url), Path(folder))
+    _WORKER_STATE["renderer"] = (renderer_for(inputs, template, profile), Path(folder))
 
 
 def _draw_in_worker(card: Card, keep_symbols: bool) -> _Drawn:

@@ -58,6 +58,7 @@ class CardBuilder:
         recipients: RecipientList,
         link: str | None = None,
         tokens: TokenSigner | None = None,
+        languages: dict[str, int] | None = None,
     ) -> None:
         self.template = template
         self.tokens = tokens
@@ -79,7 +80,13 @@ class CardBuilder:
                         place_symbol(check_link(self.link_pattern.fill({})), page.qr)
                     except ModulesTooSmall as err:
                         raise LinkError(f"{template.file}: QR code: {err}") from None
-        self.fields: dict[tuple[int, str], CompiledField] = compile_fields(template, set(recipients.columns))
+        if languages is None:  # the list's languages, when the caller did not read them already
+            languages = {}
+            for recipient in recipients.recipients:
+                languages.setdefault(recipient.language, recipient.line)
+        self.fields: dict[tuple[int, str], CompiledField] = compile_fields(
+            template, set(recipients.columns), languages
+        )
         self._fitted: dict[tuple[int, str, str], FittedText] = {}
         self.fixed_images = self._fixed_images(set(recipients.columns))
         self.chains: dict[tuple[str, ...], FontChain] = {}

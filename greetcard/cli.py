@@ -69,7 +69,8 @@ template_option = click.option(
     "template",
     type=click.Path(path_type=Path),
     default=None,
-    help="Template folder (with template.toml). Default: the bundled New Year card.",
+    help="Template folder (with template.toml), or a bundled template by name (see 'greetcard template "
+    "list'). Default: the bundled New Year card (nengajo).",
 )
 list_options = [
     click.argument("recipients", type=click.Path(path_type=Path), default=DEFAULT_RECIPIENTS, required=False),
@@ -254,7 +255,7 @@ def main(ctx: click.Context, debug: bool, limits: tuple[str, ...]) -> None:
     "batch_file",
     metavar="NAME.pdf",
     callback=lambda ctx, param, value: _check_file_name(value),
-    help="Also write all cards as one multi-page PDF (in the output folder) for the press.",
+    help="Also write all cards as one multi-page PDF (a file name in the output folder) for the press.",
 )
 @click.option(
     "--impose",
@@ -344,6 +345,12 @@ def render(
       greetcard render --impose SRA3
       greetcard render --only JP003,JP017
     """
+    from .batch import press_file_in
+
+    try:
+        batch_file = press_file_in(batch_file, out) if batch_file else None
+    except GreetcardError as err:
+        raise click.ClickException(terminal_safe(str(err))) from None
     try:
         selection = RowSelection.parse(only, row_range)
     except ValueError as err:
@@ -821,19 +828,58 @@ def template_new(folder: Path, source: str | None) -> None:
       greetcard template new mein-design
       greetcard template new lang-2028 --from lang
     """
-    from .scaffold import new_template, source_template
+    from .scaffold import copy_sample_list, new_template, source_template
 
     try:
         written = new_template(folder, source_template(source))
+        sample = copy_sample_list(folder)
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None
     click.echo(
         terminal_safe(
-            f"created {written} — edit it, replace the artwork, then: greetcard preview --template {folder} "
-            "--guides"
+            f"created {written} and the sample list {sample} — edit them, replace the artwork, then: "
+            f"greetcard preview {sample} --template {folder} --guides"
         ),
         err=True,
     )
+
+
+@template_group.command("list")
+def template_list() -> None:
+    """List the bundled templates with their card size and pages.
+
+    \b
+    Examples:
+      greetcard template list
+      greetcard render --template lang
+    """
+    from .scaffold import describe_bundled_templates
+
+    try:
+        rows = describe_bundled_templates()
+    except GreetcardError as err:
+        raise click.ClickException(terminal_safe(str(err))) from None
+    for row in rows:
+        click.echo(row)
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=DEFAULT_RECIPIENTS, required=False)
+def sample(path: Path) -> None:
+    """Write the sample recipient list (30 German, Japanese and English rows) to PATH.
+
+    \b
+    Examples:
+      greetcard sample recipients.csv
+      greetcard sample && greetcard render
+    """
+    from .scaffold import write_sample_list
+
+    try:
+        written = write_sample_list(path)
+    except GreetcardError as err:
+        raise click.ClickException(terminal_safe(str(err))) from None
+    click.echo(f"wrote {written} — try: greetcard check {written}", err=True)
 
 
 @main.command()

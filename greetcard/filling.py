@@ -48,6 +48,8 @@ _BUDGET: contextvars.ContextVar[list[int]] = contextvars.ContextVar("greetcard_f
 def _value_ceiling() -> int:
     budget = _BUDGET.get(None)
     return budget[1] if budget is not None else limit("field_value_chars")
+
+
 _WIDE_FORMAT = re.compile(r"\d{7,}|\{[^{}]*\{|%[^a-zA-Z%]*\*")
 
 
@@ -310,11 +312,26 @@ def link_text(link: str) -> str:
     return text[:-1] if text.endswith("/") and text.count("/") == 1 else text
 
 
-def compile_fields(template: CardTemplate, columns: set[str]) -> dict[tuple[int, str], CompiledField]:
+def compile_fields(
+    template: CardTemplate, columns: set[str], languages: dict[str, int] | None = None
+) -> dict[tuple[int, str], CompiledField]:
     """Compile every field's text once; refuse names that are neither columns nor known.
 
-    Keyed by (page index, field name).
+    ``languages`` maps each language the list uses to its first line: a field
+    without a text for one of them and without ``default`` is refused here,
+    before any card prints another language's text. Keyed by (page index, field name).
     """
+    for page in template.pages:
+        for field in page.fields:
+            if "default" in field.text:
+                continue  # one text serves every language
+            for language, line in sorted((languages or {}).items()):
+                if language not in field.text:
+                    raise TemplateError(
+                        f"{field.where}: field '{field.name}' has no text for language '{language}' "
+                        f'(used from line {line} of the list) and no default — add {language} = "…" '
+                        'or default = "…" to its text'
+                    )
     allowed = set(columns) | set(KNOWN_COLUMNS) | set(EXTRA_NAMES)
     compiled: dict[tuple[int, str], CompiledField] = {}
     for page_index, page in enumerate(template.pages):
@@ -365,6 +382,7 @@ def columns_used(template: CardTemplate) -> set[str]:
     """The list columns the template's field texts refer to, directly or through a ready-made value."""
     used: set[str] = set()
     for page in template.pages:
+        used |= {image.column for image in page.images if image.column}
         for field in page.fields:
             for source in field.text.values():
                 try:

@@ -592,6 +592,11 @@ def _not_fit_reason(field: TextField, best_effort: tuple[float, int] | None, gly
     )
 
 
+def line_in_fonts(text: str, chain: FontChain, size_pt: float) -> Line:
+    """One line of text split into runs of the first font of ``chain`` that has each character."""
+    return _line(text, chain, size_pt)
+
+
 def _line(text: str, chain: FontChain, size_pt: float, tracking: float = 0.0) -> Line:
     """A line in font runs; with tracking every character is followed by that much space but the last."""
     spacing = tracking * size_pt / 1000

@@ -13,8 +13,15 @@ from typing import Any
 
 from .artwork import PreparedArtwork
 from .cards import Card
-from .layout import place_lines
-from .template import Box, CardTemplate, PrintProfile
+from .layout import FittedText, place_lines
+from .template import (
+    DIN_LANG_CARD_MM,
+    DL_WINDOW_CLEARANCE_MM,
+    DL_WINDOW_VISIBLE_MM,
+    Box,
+    CardTemplate,
+    PrintProfile,
+)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 MIN_RASTER_DPI = 300
@@ -112,7 +119,7 @@ def template_findings(
         for each in (artwork, *variants.values()):
             if each is not None:
                 findings.extend(_artwork_findings(each, profile, on_page))
-    return findings
+    return findings + overlap_findings(template)
 
 
 def _artwork_findings(artwork: PreparedArtwork, profile: PrintProfile, on_page: str) -> list[Finding]:
@@ -165,6 +172,70 @@ def _artwork_findings(artwork: PreparedArtwork, profile: PrintProfile, on_page: 
             )
         )
     return findings
+
+
+def overlap_findings(template: CardTemplate) -> list[Finding]:
+    """Text boxes that overlap each other or the QR code's white plate (warnings), or the code (error).
+
+    The code's area is the plate less the narrowest quiet zone it can get (at the smallest module
+    size), so a box that reaches into it covers modules for some link.
+    """
+    findings: list[Finding] = []
+    for page_number, page in enumerate(template.pages, start=1):
+        on_page = f" (page {page_number})" if len(template.pages) > 1 else ""
+        fields = list(page.fields)
+        for index, field in enumerate(fields):
+            for other in fields[index + 1 :]:
+                if _intersect(field.box, other.box):
+                    findings.append(
+                        Finding(
+                            WARNING,
+                            "template",
+                            f"field '{field.name}'{on_page} box overlaps field '{other.name}' — their texts "
+                            "can print over each other; move or shrink one box",
+                            field=field.name,
+                        )
+                    )
+            if page.qr is None or not _intersect(field.box, page.qr.box):
+                continue
+            quiet_mm = page.qr.min_module_mm * page.qr.quiet_zone_modules
+            code = Box(
+                page.qr.x_mm + quiet_mm,
+                page.qr.y_mm + quiet_mm,
+                page.qr.size_mm - 2 * quiet_mm,
+                page.qr.size_mm - 2 * quiet_mm,
+            )
+            if _intersect(field.box, code):
+                findings.append(
+                    Finding(
+                        ERROR,
+                        "template",
+                        f"field '{field.name}'{on_page} box covers the QR code — text there makes the code "
+                        "unreadable; move the box off the QR box",
+                        field=field.name,
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "template",
+                        f"field '{field.name}'{on_page} box overlaps the QR code's white plate (its quiet "
+                        "zone) — text there can stop phones finding the code; move the box off the QR box",
+                        field=field.name,
+                    )
+                )
+    return findings
+
+
+def _intersect(first: Box, second: Box) -> bool:
+    """True when two boxes share an area (touching edges do not count)."""
+    return (
+        first.x_mm < second.right_mm - TOLERANCE_MM
+        and second.x_mm < first.right_mm - TOLERANCE_MM
+        and first.y_mm < second.bottom_mm - TOLERANCE_MM
+        and second.y_mm < first.bottom_mm - TOLERANCE_MM
+    )
 
 
 def _image_field_findings(images: Any, template: CardTemplate, on_page: str) -> list[Finding]:
@@ -253,6 +324,23 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                         recipient.line,
                     )
                 )
+            if field.kind == "address" and (template.width_mm, template.height_mm) == DIN_LANG_CARD_MM:
+                outside = _outside_dl_window(fitted)
+                if outside:
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            where,
+                            f"field '{field.name}': address line {outside!r} leaves the part of a DL window "
+                            "envelope's window that is visible in every position (x 20–100 mm, y 50–84 mm "
+                            f"of the card, {DL_WINDOW_CLEARANCE_MM:g} mm clearance) — shorten the address, "
+                            'or use din5008 = "DL" for the address field',
+                            recipient.id,
+                            recipient.company,
+                            field.name,
+                            recipient.line,
+                        )
+                    )
             for shown, ink in _ink_of(fitted):
                 if (
                     ink.x_mm < margin
@@ -274,6 +362,23 @@ def card_findings(card: Card, template: CardTemplate, where: str) -> list[Findin
                     )
                     break
     return findings
+
+
+def _outside_dl_window(fitted: FittedText) -> str:
+    """The first address line whose ink is outside the window's always-visible area, or ''."""
+    x, y, width, height = DL_WINDOW_VISIBLE_MM
+    left, top = x + DL_WINDOW_CLEARANCE_MM, y + DL_WINDOW_CLEARANCE_MM
+    right, bottom = x + width - DL_WINDOW_CLEARANCE_MM, y + height - DL_WINDOW_CLEARANCE_MM
+    for placed in place_lines(fitted):
+        tolerance = TOLERANCE_MM
+        if (
+            placed.x_mm < left - tolerance
+            or placed.x_mm + placed.width_mm > right + tolerance
+            or placed.top_mm < top - tolerance
+            or placed.bottom_mm > bottom + tolerance
+        ):
+            return placed.line.text
+    return ""
 
 
 def _ink_of(fitted: Any) -> list[tuple[str, Box]]:

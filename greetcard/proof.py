@@ -17,8 +17,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from .artwork import import_page, link_into
 from .cards import Card
-from .fonts import load_font_spec
-from .layout import FittedText, is_cjk
+from .fonts import FontChain, load_font_spec
+from .layout import FittedText, Run, is_cjk, line_in_fonts
 from .recipients import KNOWN_COLUMNS, RowProblem
 from .render import PT_PER_MM, CardRenderer
 from .rl_hooks import document_of
@@ -124,6 +124,8 @@ def proof_sheet(
     """
     buffer = io.BytesIO()
     label_face = load_font_spec(next(iter(renderer.template.fonts.values())))
+    # Every font of the template, so a label shows what the card shows (no □ for a missing glyph).
+    labels = FontChain(tuple(load_font_spec(font) for font in renderer.template.fonts.values()))
     canvas = Canvas(
         buffer,
         pagesize=(SHEET_MM[0] * PT_PER_MM, SHEET_MM[1] * PT_PER_MM),
@@ -167,20 +169,19 @@ def proof_sheet(
             canvas.doForm(name)
             canvas.restoreState()
         label_top = top - card_h * scale - LABEL_SIZE_PT * 1.2
-        _label(canvas, label_face.registered_name, left, label_top, cell_w - 6, case)
+        _label(canvas, labels, left, label_top, cell_w - 6, case)
     if refused:
         y = margin + refused_height - LABEL_SIZE_PT
         canvas.setFont(label_face.registered_name, LABEL_SIZE_PT + 1)
         canvas.drawString(margin, y, f"Refused rows ({len(refused)}):")
-        canvas.setFont(label_face.registered_name, LABEL_SIZE_PT)
         for problem in refused[:12]:
             y -= LABEL_SIZE_PT * 1.4
-            canvas.drawString(margin, y, _clip(str(problem), 230))
+            _draw_label_line(canvas, labels, margin, y, sheet_w - 2 * margin, str(problem))
     if notes:
         y = margin + refused_height + notes_height - LABEL_SIZE_PT
         canvas.setFont(label_face.registered_name, LABEL_SIZE_PT)
         for note in notes[:8]:
-            canvas.drawString(margin, y, _clip(note, 230))
+            _draw_label_line(canvas, labels, margin, y, sheet_w - 2 * margin, note)
             y -= LABEL_SIZE_PT * 1.4
     canvas.showPage()
     canvas.save()
@@ -200,7 +201,7 @@ def _grid(
     return best[0], best[1], min(best[2], 1.0)
 
 
-def _label(canvas: Canvas, font: str, left: float, top: float, width: float, case: ProofCase) -> None:
+def _label(canvas: Canvas, labels: FontChain, left: float, top: float, width: float, case: ProofCase) -> None:
     recipient = case.card.recipient
     fits = [
         f"{fitted.field.name}: {fitted.describe()}"
@@ -213,14 +214,31 @@ def _label(canvas: Canvas, font: str, left: float, top: float, width: float, cas
         "why: " + ", ".join(case.reasons),
         *(fits or ["all text at full size"]),
     ]
-    canvas.setFont(font, LABEL_SIZE_PT)
-    max_chars = max(20, int(width / (LABEL_SIZE_PT * 0.55)))
     y = top
     for line in lines[:LABEL_LINES]:
-        canvas.drawString(left, y, _clip(line, max_chars))
+        _draw_label_line(canvas, labels, left, y, width, line)
         y -= LABEL_SIZE_PT * 1.3
 
 
-def _clip(text: str, length: int) -> str:
+def _draw_label_line(
+    canvas: Canvas, labels: FontChain, left: float, y: float, width: float, text: str
+) -> None:
+    """One label line in the template's fonts (per-character fallback), cut to ``width`` by measure.
+
+    Counting characters let full-width Japanese run into the next card's label.
+    """
     text = " ".join(text.split())
-    return text if len(text) <= length else text[: length - 1] + "…"
+    if labels.width_pt(text, LABEL_SIZE_PT) > width:
+        while text and labels.width_pt(text + "…", LABEL_SIZE_PT) > width:
+            text = text[:-1]
+        text += "…"
+    x = left
+    for run in label_runs(text, labels):
+        canvas.setFont(run.face.registered_name, LABEL_SIZE_PT)
+        canvas.drawString(x, y, run.text)
+        x += run.width_pt
+
+
+def label_runs(text: str, labels: FontChain) -> list[Run]:
+    """The label text split into runs of one font each, at the label size."""
+    return list(line_in_fonts(text, labels, LABEL_SIZE_PT).runs)

@@ -298,10 +298,25 @@ def decode_list(data: bytes, path: Path, encoding: str | None) -> tuple[str, str
                 "re-export it from Excel as 'CSV UTF-8'"
             ) from None
     try:
-        return data.decode("utf-8"), "utf-8"  # valid UTF-8 with non-ASCII is practically never an accident
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    return _pick_legacy_encoding(data, path)
+        return _pick_legacy_encoding(data, path)
+    # Valid UTF-8 with non-ASCII is rarely an accident, but cp932 half-width kana can be valid
+    # UTF-8 too ("ﾅ機" is also "ŋ@"): when cp932 reads plausibly and UTF-8 does not, do not guess.
+    if not text.isascii():
+        try:
+            japanese = data.decode("cp932")
+        except UnicodeDecodeError:
+            return text, "utf-8"
+        # Latin-1 letters are what UTF-8 lists hold in two bytes; "ŋ" or Greek next to cp932 kana is a sign.
+        beyond_latin1 = any(0x100 <= ord(char) <= 0x7FF or 0x80 <= ord(char) <= 0x9F for char in text)
+        if beyond_latin1 and implausibility(japanese, "cp932") <= PLAUSIBLE_SHARE:
+            raise RecipientsError(
+                f"{path}: the text reads plausibly in more than one encoding "
+                f"(as utf-8: {_sample_names(text)}; as cp932: {_sample_names(japanese)}) — "
+                "pass the right one, e.g. --encoding utf-8 or --encoding cp932"
+            )
+    return text, "utf-8"
 
 
 def _pick_legacy_encoding(data: bytes, path: Path) -> tuple[str, str]:
@@ -378,6 +393,9 @@ def _python_codec(encoding: str, path: Path) -> str:
 
 _COMMON_LATIN = set("ÄÖÜäöüßÉéÈèÀàÇçÑñÓóÍíÚúÂâÊêÎîÔôÛûËëÏïÅåØøÆæ")
 _COMMON_SYMBOLS = set("–—‘’‚“”„…€•™§°©®«»·²³µ×")
+#: Symbols that do not run straight into a letter in Western text (Mac Roman "Ö" reads as cp1252 "…").
+_NOT_BEFORE_LETTERS = frozenset("…€•™§©®×–—")
+_NOT_AFTER_LETTERS = frozenset("€§•×")  # Mac Roman "Ä" at a word's end reads as cp1252 "€"
 _WORD_SEPARATORS = re.compile(r"[\s,;\"]+")
 
 
@@ -423,21 +441,48 @@ def _odd_word(word: str, codec: str) -> bool:
         if codec == "cp932":
             if not _is_japanese(char):
                 return True
-            if 0xFF61 <= code <= 0xFF9F and (latin_before or latin_after):
-                return True  # half-width kana next to Latin letters: "ﾄrger"
-            if (latin_before and latin_after) or (after.isascii() and after.islower()):
-                return True  # a kanji inside a Latin word: "B臘kerei"
+            if 0xFF61 <= code <= 0xFF9F and (
+                latin_before or latin_after or _full_width_cjk(before) or _full_width_cjk(after)
+            ):
+                return True  # half-width kana next to Latin letters ("ﾄrger") or inside kanji ("檀ｪ")
+            if (latin_before and latin_after) or (after.isascii() and after.islower()) or before.islower():
+                return True  # a kanji inside or after a lower-case Latin word: "B臘kerei", "Kr凱"
         else:
             if char not in _COMMON_LATIN and char not in _COMMON_SYMBOLS:
                 return True
-            if char in _COMMON_SYMBOLS and ((latin_before and latin_after) or (char == "€" and latin_after)):
-                return True  # "Stra§e", "€pfel": Mac Roman letters read as symbols
+            if char in _COMMON_SYMBOLS and (
+                (latin_before and latin_after)
+                or (char in _NOT_BEFORE_LETTERS and latin_after)
+                or (char in _NOT_AFTER_LETTERS and latin_before)
+            ):
+                return True  # "Stra§e", "€pfel", "…lwerk": Mac Roman letters read as symbols
+    if codec == "cp932":
+        kanji = [char for char in word if 0x4E00 <= ord(char) <= 0x9FFF]
+        kana = any(0x3040 <= ord(char) <= 0x30FF or 0xFF66 <= ord(char) <= 0xFF9F for char in word)
+        if kanji and not kana and all(_rare_kanji(char) for char in kanji):
+            return True  # only JIS level-2 kanji: what Mac Roman umlauts read as ("öl" → "嗟")
     run = 0
     for char in word:  # three non-ASCII characters in a row are not how Western names are spelled
         run = run + 1 if not char.isascii() and char not in _COMMON_SYMBOLS else 0
         if run >= 3 and codec != "cp932":
             return True
     return False
+
+
+def _full_width_cjk(char: str) -> bool:
+    return bool(char) and (0x3040 <= ord(char) <= 0x30FF or 0x4E00 <= ord(char) <= 0x9FFF)
+
+
+def _rare_kanji(char: str) -> bool:
+    """JIS X 0208 level-2 kanji (cp932 lead bytes 0x989F–0xEAA4): rare in company names."""
+    try:
+        encoded = char.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    if len(encoded) != 2:
+        return False
+    lead, trail = encoded
+    return (lead == 0x98 and trail >= 0x9F) or 0x99 <= lead <= 0x9F or 0xE0 <= lead <= 0xEA
 
 
 def _position_of(data: bytes, offset: int) -> tuple[int, int]:

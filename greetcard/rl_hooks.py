@@ -157,6 +157,41 @@ def formatted_bytes(data: bytes, reference_only: bool = True) -> Any:
     return _Formatted(data, reference_only)
 
 
+def to_unicode_cmap(font_name: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with characters beyond U+FFFF as UTF-16 surrogate pairs.
+
+    reportlab writes ``<20BB7>`` for 𠮷, an odd-length string that readers reject, so the
+    character copied out of the PDF as something else; PDF 32000 9.10.3 wants UTF-16BE.
+    """
+    entries = [
+        f"<{index:02X}> <{chr(code).encode('utf-16-be').hex().upper()}>" for index, code in enumerate(subset)
+    ]
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            "/CIDSystemInfo",
+            f"<< /Registry ({font_name})",
+            f"/Ordering ({font_name})",
+            "/Supplement 0",
+            ">> def",
+            f"/CMapName /{font_name} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(subset)} beginbfchar",
+            *entries,
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class _SubsetObjects:
     """A font subset's objects, written once per process; references are filled per document."""
@@ -180,7 +215,7 @@ def _subset_objects(face: Any, subset: tuple[int, ...], compressed: bool) -> _Su
     )
     widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset)))
     cmap = pdfdoc.PDFStream()
-    cmap.content = ttfonts.makeToUnicodeCMap(base_font, list(subset))
+    cmap.content = to_unicode_cmap(base_font, list(subset))
     font_file = pdfdoc.PDFStream()
     font_file.content = face.makeSubset(list(subset))
     font_file.dictionary["Length1"] = len(font_file.content)

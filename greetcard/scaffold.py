@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .assets import bundled_template, bundled_templates
+from .assets import SAMPLE_LIST, bundled_template, bundled_templates, sample_list
 from .errors import TemplateError
 from .template import TEMPLATE_FILE, load_template
 
@@ -42,6 +42,42 @@ def new_template(target: Path, source: Path) -> Path:
     except OSError as err:
         raise TemplateError(f"{target}: cannot create the template here ({err})") from None
     return target / TEMPLATE_FILE
+
+
+def write_sample_list(path: Path) -> Path:
+    """Write the sample list, so every example in the help works outside a checkout."""
+    if path.is_dir():
+        path = path / SAMPLE_LIST
+    if path.exists():
+        raise TemplateError(
+            f"{path}: exists already — give another file name, e.g. greetcard sample sample.csv"
+        )
+    try:
+        path.write_bytes(sample_list().read_bytes())
+    except OSError as err:
+        raise TemplateError(f"{path}: cannot write the sample list here ({err.strerror or err})") from None
+    return path
+
+
+def copy_sample_list(folder: Path) -> Path:
+    """The sample list beside a new template, unless the folder already has one."""
+    target = folder / SAMPLE_LIST
+    if not target.exists():
+        write_sample_list(target)
+    return target
+
+
+def describe_bundled_templates() -> list[str]:
+    """One line per bundled template: name, card size, pages and title."""
+    lines = []
+    for folder in bundled_templates():
+        template = load_template(folder)
+        pages = len(template.pages)
+        lines.append(
+            f"{folder.name:<10} {template.width_mm:g} × {template.height_mm:g} mm, "
+            f"{pages} page{'s' if pages != 1 else ''}  {template.name}"
+        )
+    return lines
 
 
 def _refuse_links(source: Path) -> None:

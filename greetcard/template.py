@@ -25,6 +25,15 @@ COLOR_MODELS = ("cmyk", "rgb")
 FIELD_KINDS = ("text", "address")
 #: DIN 5008 form B: the address zone of the window (x, y, width, height in mm from the top-left).
 DIN5008_FORM_B_ADDRESS_MM = (20.0, 62.7, 85.0, 27.3)
+#: A DIN lang card (210 × 99 mm) in a DL window envelope (220 × 110 mm, window 90 × 45 mm at 20 mm
+#: from the left and 15 mm from the bottom, DIN 680) slides up to 10 mm sideways and 11 mm up and
+#: down: only this part of the card (x, y, width, height) shows through the window in every position.
+DL_WINDOW_VISIBLE_MM = (20.0, 50.0, 80.0, 34.0)
+DIN_LANG_CARD_MM = (210.0, 99.0)
+#: Room kept between the address and the window's always-visible edge.
+DL_WINDOW_CLEARANCE_MM = 1.5
+#: din5008 = "DL": the address zone inside that area, below a 4 mm return-address line.
+DL_WINDOW_ADDRESS_MM = (21.5, 56.0, 77.0, 26.5)
 DIN5008_MAX_LINES = 6
 DIN5008_MIN_SIZE_PT = 8.0
 MIN_QR_SIZE_MM = 10.0
@@ -750,13 +759,12 @@ class _TemplateReader:
         self.check_keys(spec, _FIELD_KEYS, path)
         kind = self.string(spec, "type", path, default="text", choices=FIELD_KINDS)
         if "din5008" in spec:
-            form = self.string(spec, "din5008", path, choices=("B",))
+            form = self.string(spec, "din5008", path, choices=("B", "DL"))
             if kind != "address":
                 raise self.fail(
                     (*path, "din5008"), 'only an address field has a DIN 5008 position — add type = "address"'
                 )
-            box = Box(*DIN5008_FORM_B_ADDRESS_MM) if form == "B" else None
-            assert box is not None
+            box = Box(*(DIN5008_FORM_B_ADDRESS_MM if form == "B" else DL_WINDOW_ADDRESS_MM))
         else:
             box = Box(*self.numbers(spec, "box_mm", path, 4))
         if box.width_mm <= 0 or box.height_mm <= 0:

@@ -270,3 +270,62 @@ def test_lang_address_block_keeps_one_line_per_part(tmp_path: Path, run_cli: Cal
     assert "センター長 中村 大輔 様" in lines
     assert "株式会社ミナト精機 御中" in PdfReader(files["JP001"]).pages[1].extract_text().splitlines()
     assert "Herrn Kenji Watanabe" in PdfReader(files["JP006"]).pages[1].extract_text().splitlines()
+
+
+def test_field_without_text_for_a_used_language_is_a_template_error_at_load(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    import shutil
+
+    from greetcard.assets import bundled_template
+
+    template_copy = tmp_path / "tpl"
+    shutil.copytree(bundled_template(), template_copy)
+    toml = template_copy / "template.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace(
+            'text = { default = "Ein gutes neues Jahr 2027", en = "A Happy New Year 2027" }',
+            'text = { de = "Ein gutes neues Jahr 2027", en = "A Happy New Year 2027" }',
+        ),
+        encoding="utf-8",
+    )
+    path = tmp_path / "list.csv"
+    path.write_text("id;company;language\nA1;Alpha GmbH;de\nJ1;株式会社ミナト;ja\n", encoding="utf-8")
+    result = run_cli("check", path, "--template", template_copy)
+    assert result.exit_code == 1
+    assert "field 'greeting' has no text for language 'ja' (used from line 3 of the list) and no default" in (
+        result.stderr
+    )
+    german_only = tmp_path / "de.csv"
+    german_only.write_text("id;company;language\nA1;Alpha GmbH;de\n", encoding="utf-8")
+    assert run_cli("check", german_only, "--template", template_copy).exit_code == 0
+
+
+def test_template_by_name_list_and_sample_outside_a_checkout(
+    tmp_path: Path, run_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    listed = run_cli("template", "list")
+    assert (
+        "lang       210 × 99 mm, 2 pages" in listed.output
+        and "nengajo    100 × 148 mm, 1 page" in listed.output
+    )
+    assert run_cli("sample", "liste.csv").exit_code == 0
+    assert (tmp_path / "liste.csv").read_bytes() == SAMPLE.read_bytes()
+    again = run_cli("sample", "liste.csv")
+    assert again.exit_code == 1 and "exists already" in again.stderr
+    checked = run_cli("check", "liste.csv", "--template", "lang")
+    assert "template DIN lang 2027" in checked.output, checked.output
+    created = run_cli("template", "new", "mein-design")
+    assert created.exit_code == 0 and (tmp_path / "mein-design" / "recipients.csv").is_file()
+
+
+def test_batch_path_outside_the_output_folder_is_refused_not_renamed(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    elsewhere = tmp_path / "press" / "press.pdf"
+    result = run_cli("render", SAMPLE, "--out", tmp_path / "out", "--batch", str(elsewhere))
+    assert result.exit_code == 1 and "--batch" in result.stderr and "--out" in result.stderr
+    assert not (tmp_path / "out").exists()
+    inside = run_cli("render", SAMPLE, "--out", tmp_path / "out", "--batch", str(tmp_path / "out" / "p.pdf"))
+    assert inside.exit_code == 0 and (tmp_path / "out" / "p.pdf").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -331,6 +332,9 @@ def test_a_cards_bytes_do_not_depend_on_the_other_rows_of_the_list(
     lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines()
     alone = tmp_path / "alone.csv"
     alone.write_text("\n".join([lines[0], lines[7]]) + "\n", encoding="utf-8")
+    # The creation date is the newest input's modification time: give the excerpt the sample's.
+    stat = SAMPLE.stat()
+    os.utime(alone, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     result = run_cli("render", alone, "--out", tmp_path / "out", "--quiet")
     assert result.exit_code == 0, result.stderr
     (entry,) = read_manifest(tmp_path / "out")
