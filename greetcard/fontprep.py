@@ -165,8 +165,16 @@ def prepared_path(request: FontRequest) -> Path:
         font = _static_truetype(request)
     except Exception as err:  # conversion of a damaged font fails deep inside fontTools
         raise FontProblem(f"cannot convert the font ({type(err).__name__}: {err})") from None
+    save_font(font, target)
+    return target
+
+
+def save_font(font: Any, target: Path) -> None:
+    """Save a fontTools font into the cache beside ``target`` and rename it into place.
+
+    Parallel renders never read half a file.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the target and renamed: parallel renders never read half a file.
     handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(handle)
     try:
@@ -175,7 +183,6 @@ def prepared_path(request: FontRequest) -> Path:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    return target
 
 
 def _static_truetype(request: FontRequest) -> Any:

@@ -151,20 +151,10 @@ class FontChain:
 
 
 def _read_font_file(path: Path) -> bytes:
-    from .limits import LimitError, how_to_raise, limit
+    from .limits import read_within_limit
 
-    ceiling = limit("font_bytes")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(ceiling + 1)
-    except OSError as err:
-        raise TemplateError(f"{path}: cannot read the font ({err.strerror or err})") from None
-    if len(data) > ceiling:
-        raise LimitError(
-            f"{path}: the font file is larger than {ceiling:,} bytes — use the font's TrueType file "
-            f"for one script; {how_to_raise('font_bytes')}"
-        )
-    return data
+    advice = "use the font's TrueType file for one script"
+    return read_within_limit(path, "font_bytes", "the font file", advice)
 
 
 def check_font_tables(data: bytes, path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import GreetcardError
 
@@ -81,3 +82,22 @@ def set_limits(assignments: tuple[str, ...]) -> None:
             raise LimitError(f"--limit {assignment!r}: give NAME=VALUE with NAME one of: {', '.join(LIMITS)}")
         os.environ[ENVIRONMENT_PREFIX + name.upper()] = value.strip()
         limit(name)  # validate now, not deep inside a run
+
+
+def read_within_limit(path: Path, name: str, what: str, advice: str) -> bytes:
+    """A file's bytes, refused with a message when it is larger than the limit ``name``.
+
+    Reads at most one byte past the limit, so a huge or endless file costs nothing.
+    ``what`` names the file for the messages ("the font"), ``advice`` says what to do instead.
+    """
+    from .errors import TemplateError
+
+    ceiling = limit(name)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(ceiling + 1)
+    except OSError as err:
+        raise TemplateError(f"{path}: cannot read {what} ({err.strerror or err})") from None
+    if len(data) > ceiling:
+        raise LimitError(f"{path}: {what} is larger than {ceiling:,} bytes — {advice}; {how_to_raise(name)}")
+    return data

@@ -296,19 +296,9 @@ def load_template(folder: Path | str) -> CardTemplate:
 
 def _read_template_text(file: Path) -> str:
     """The template file's text, within the size, line-length and nesting limits."""
-    from .limits import LimitError, how_to_raise, limit
+    from .limits import LimitError, how_to_raise, limit, read_within_limit
 
-    max_bytes = limit("template_bytes")
-    try:
-        with file.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as err:
-        raise TemplateError(f"{file}: cannot read the template file ({err.strerror or err})") from None
-    if len(data) > max_bytes:
-        raise LimitError(
-            f"{file}: the template file is larger than {max_bytes:,} bytes — a template needs a few "
-            f"kilobytes; {how_to_raise('template_bytes')}"
-        )
+    data = read_within_limit(file, "template_bytes", "the template file", "a template needs a few kilobytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -23,12 +23,10 @@ is drawn.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fontprep import cache_folder
+from .fontprep import cache_folder, save_font
 from .fonts import FontChain, FontFace, load_font
 from .layout import (
     MM_PER_PT,
@@ -123,15 +121,7 @@ def _write_vertical_copy(source: Path, substitutions: dict[int, str], target: Pa
     for record in list(names.names):
         if record.nameID == 6:
             names.setName(f"{base}-Vert"[:63], 6, record.platformID, record.platEncID, record.langID)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(handle)
-    try:
-        font.save(temporary)
-        os.replace(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    save_font(font, target)
 
 
 # --- fitting -----------------------------------------------------------------------
