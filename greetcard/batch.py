@@ -284,13 +284,15 @@ class CardStream:
         unused = unused_columns(self.template, self.columns, self.builder.link_pattern.columns)
         if not unused:
             return []
+        several = len(unused) > 1
         return [
             Finding(
                 INFO,
                 str(self.path),
-                f"list column{'s' if len(unused) > 1 else ''} {', '.join(repr(c) for c in unused)} "
-                f"{'are' if len(unused) > 1 else 'is'} not used by the template — fine if meant; otherwise "
-                "use it in a field text (e.g. {{ " + unused[0] + " }}) or check the header's spelling",
+                f"list column{'s' if several else ''} {', '.join(repr(c) for c in unused)} "
+                f"{'are' if several else 'is'} not used by the template — fine if meant; otherwise "
+                f"use {'them' if several else 'it'} in a field text (e.g. {{{{ {unused[0]} }}}}) or check "
+                f"the header's spelling",
             )
         ]
 
