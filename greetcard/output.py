@@ -180,6 +180,7 @@ MANIFEST_START = "\ufeff" + ",".join(MANIFEST_FIELDS[:5])
 _CELL_SEPARATORS = ";,\t|"
 #: A formula start at the start of the value, or after a separator (and spaces or a quote).
 _FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;,\t|])([ \"]*)(?=[=+\-@])")
+_FORMULA_GUARD = re.compile(r"(^|[;,\t|])([ \"]*)'(?=[=+\-@])")
 
 
 def excel_safe(value: str) -> str:
@@ -191,6 +192,11 @@ def excel_safe(value: str) -> str:
     """
     value = visible(value)
     return _FORMULA_AFTER_SEPARATOR.sub(lambda match: match[1] + match[2] + "'", value)
+
+
+def unguarded(cell: str) -> str:
+    """A manifest cell with the formula guards of :func:`excel_safe` taken out again (for reading it back)."""
+    return _FORMULA_GUARD.sub(lambda match: match[1] + match[2], cell)
 
 
 def manifest_bytes(entries: Iterable[ManifestEntry], header: bool = True) -> bytes:
@@ -218,9 +224,6 @@ def manifest_bytes(entries: Iterable[ManifestEntry], header: bool = True) -> byt
 def read_manifest_entries(path: Path) -> list[ManifestEntry]:
     """The rows of a manifest greetcard wrote, formula guards undone (for what runs after render)."""
 
-    def plain(value: str) -> str:
-        return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
-
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -230,12 +233,12 @@ def read_manifest_entries(path: Path) -> list[ManifestEntry]:
         line = row.get("line") or ""
         entries.append(
             ManifestEntry(
-                plain(row.get("id") or ""),
-                plain(row.get("company") or ""),
-                plain(row.get("file") or ""),
-                plain(row.get("link") or ""),
+                unguarded(row.get("id") or ""),
+                unguarded(row.get("company") or ""),
+                unguarded(row.get("file") or ""),
+                unguarded(row.get("link") or ""),
                 row.get("status") or "",
-                plain(row.get("message") or ""),
+                unguarded(row.get("message") or ""),
                 int(line) if line.isdigit() else None,
                 row.get("fingerprint") or "",
             )

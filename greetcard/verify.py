@@ -23,6 +23,7 @@ from typing import Any
 from .errors import GreetcardError
 from .filling import link_text
 from .impose import SHEETS_MM, SheetPlan, plan_sheet
+from .output import unguarded
 from .template import Box, CardTemplate, PrintProfile
 
 MANIFEST_NAME = "manifest.csv"
@@ -37,7 +38,6 @@ AREA_MARGIN_MM = 3.0
 TEXT_MARGIN_MM = 1.0
 #: Lines of a printed link may break only before these characters.
 LINK_BREAK_BEFORE = "/?&"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 #: Below this many cards a second process costs more than it saves.
 PARALLEL_THRESHOLD = 48
 
@@ -116,11 +116,6 @@ class VerifyReport:
 # --- the manifest ------------------------------------------------------------
 
 
-def _unescape(value: str) -> str:
-    """Undo the manifest's formula guard (a leading apostrophe before = + - @)."""
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) else value
-
-
 def read_manifest(path: Path) -> list[ExpectedCard]:
     """The written cards of a manifest.csv, in list (and press file) order."""
     try:
@@ -141,10 +136,10 @@ def read_manifest(path: Path) -> list[ExpectedCard]:
         line = row.get("line") or ""
         cards.append(
             ExpectedCard(
-                _unescape(row.get("id") or ""),
-                _unescape(row.get("company") or ""),
-                _unescape(row.get("file") or ""),
-                _unescape(row.get("link") or ""),
+                unguarded(row.get("id") or ""),
+                unguarded(row.get("company") or ""),
+                unguarded(row.get("file") or ""),
+                unguarded(row.get("link") or ""),
                 int(line) if line.isdigit() else None,
             )
         )

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from greetcard.assets import bundled_template
@@ -765,3 +767,16 @@ def test_eps_embedded_in_an_svg_as_png_is_refused_without_running_ghostscript(
     monkeypatch.setattr(subprocess, "check_call", lambda *a, **k: pytest.fail("a subprocess was started"))
     with pytest.raises(TemplateError, match=r"embedded <image>.*cannot be read"):
         prepare_artwork(art, (100, 148), 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"), blacklist_characters="'")
+    )
+)
+def test_manifest_formula_guard_is_undone_when_read_back(text: str) -> None:
+    """What excel_safe guards, unguarded gives back: links and names survive the manifest exactly."""
+    from greetcard.output import excel_safe, unguarded
+
+    assert unguarded(excel_safe(text)) == text

@@ -301,3 +301,15 @@ def test_whole_page_finds_a_second_code_outside_the_qr_area(
     assert [(f["id"], f["message"]) for f in report["failures"]] == [
         ("JP015", "a second QR code outside the QR area, opening https://elsewhere.example/")
     ]
+
+
+def test_verify_reads_links_that_the_manifest_guards_against_formulas(
+    tmp_path: Path, run_cli: Callable[..., Any]
+) -> None:
+    """A link with ``,+`` gets a formula guard inside its manifest cell; reading it back undoes it."""
+    out = tmp_path / "out"
+    result = run_cli("render", SAMPLE, "--out", out, "--url", "https://example.org/?r={id},+x", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert ",'+x" in (out / "manifest.csv").read_text(encoding="utf-8-sig")  # guarded for Excel
+    code, report = _verify(run_cli, out)
+    assert code == 0, report
