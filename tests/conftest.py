@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,19 @@ def sample_render(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def default_template() -> Path:
     return bundled_template()
+
+
+@pytest.fixture
+def template_copy(tmp_path: Path) -> Path:
+    """A copy of the default template that a test may edit."""
+    folder = tmp_path / "tpl"
+    shutil.copytree(bundled_template(), folder)
+    return folder
+
+
+def edit(folder: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the folder's template.toml (which must hold it)."""
+    file = folder / "template.toml"
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")

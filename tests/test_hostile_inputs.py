@@ -17,24 +17,10 @@ from greetcard.errors import RecipientsError, TemplateError
 from greetcard.recipients import read_recipients
 from greetcard.template import load_template
 
-from .conftest import SAMPLE, decode_qr_codes, read_manifest, write_csv
+from .conftest import SAMPLE, decode_qr_codes, edit, read_manifest, write_csv
 from .pdfcheck import colour_use, reader_for
 
 MM = 72 / 25.4
-
-
-@pytest.fixture
-def template_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "tpl"
-    shutil.copytree(bundled_template(), folder)
-    return folder
-
-
-def edit(folder: Path, old: str, new: str) -> None:
-    file = folder / "template.toml"
-    text = file.read_text(encoding="utf-8")
-    assert old in text
-    file.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 # --- lists --------------------------------------------------------------------------------

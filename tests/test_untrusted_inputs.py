@@ -23,21 +23,7 @@ from greetcard.assets import bundled_template
 from greetcard.errors import GreetcardError, TemplateError
 from greetcard.template import load_template
 
-from .conftest import ROOT, SAMPLE, write_csv
-
-
-@pytest.fixture
-def template_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "tpl"
-    shutil.copytree(bundled_template(), folder)
-    return folder
-
-
-def edit(folder: Path, old: str, new: str) -> None:
-    file = folder / "template.toml"
-    text = file.read_text(encoding="utf-8")
-    assert old in text
-    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+from .conftest import ROOT, SAMPLE, edit, write_csv
 
 
 def run_greetcard(
