@@ -391,16 +391,19 @@ class _NothingWritten(click.ClickException):
     exit_code = ExitCode.NOTHING_WRITTEN
 
 
+def _echo_listed(messages: list[str], heading: str) -> None:
+    """A counted heading ("3 rows refused:") and each message indented under it, on stderr."""
+    if not messages:
+        return
+    count = len(messages)
+    click.echo(f"{count} {heading.format('s' if count != 1 else '')}:", err=True)
+    for message in messages:
+        click.echo(f"  {terminal_safe(message)}", err=True)
+
+
 def _print_render_report(report: RenderReport, quiet: bool) -> None:
-    if report.refused:
-        click.echo(f"{len(report.refused)} row{'s' if len(report.refused) != 1 else ''} refused:", err=True)
-        for message in report.refused:
-            click.echo(f"  {terminal_safe(message)}", err=True)
-    if report.not_written:
-        count = len(report.not_written)
-        click.echo(f"{count} file{'s' if count != 1 else ''} could not be written:", err=True)
-        for message in report.not_written:
-            click.echo(f"  {terminal_safe(message)}", err=True)
+    _echo_listed(report.refused, "row{} refused")
+    _echo_listed(report.not_written, "file{} could not be written")
     if report.interrupted:
         click.echo(
             f"Interrupted: {report.written} cards are in {report.out} and the manifest lists exactly "

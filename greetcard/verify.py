@@ -23,6 +23,7 @@ from typing import Any
 from .errors import GreetcardError
 from .filling import link_text
 from .impose import SHEETS_MM, SheetPlan, plan_sheet
+from .layout import LINK_BREAKS_BEFORE
 from .output import unguarded
 from .template import Box, CardTemplate, PrintProfile
 
@@ -36,8 +37,6 @@ WHOLE_PAGE_DPI = 150
 AREA_MARGIN_MM = 3.0
 #: Printed link text is read from the link field's box grown by this much.
 TEXT_MARGIN_MM = 1.0
-#: Lines of a printed link may break only before these characters.
-LINK_BREAK_BEFORE = "/?&"
 #: Below this many cards a second process costs more than it saves.
 PARALLEL_THRESHOLD = 48
 
@@ -695,7 +694,7 @@ def printed_link_problem(lines: Sequence[str], expected: str) -> str | None:
         before_ok = start == 0 or not _is_link_char(joined[start - 1])
         after_ok = end == len(joined) or not _is_link_char(joined[end])
         if before_ok and after_ok:
-            bad = [b for b in breaks if start < b < end and joined[b] not in LINK_BREAK_BEFORE]
+            bad = [b for b in breaks if start < b < end and joined[b] not in LINK_BREAKS_BEFORE]
             if bad:
                 split = bad[0]
                 return (
