@@ -19,7 +19,6 @@ import math
 import multiprocessing
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,8 +31,8 @@ from .cards import Card, CardBuilder, RowRefused
 from .errors import GreetcardError, Location, OutputError, RecipientsError, TemplateError, located
 from .filling import unused_columns
 from .folder import (
+    BOOKKEEPING_FIRST_LINE,
     JOURNAL_NAME,
-    TEMP_PREFIX,
     WRITTEN_LIST,
     Ledger,
     Record,
@@ -48,6 +47,7 @@ from .output import (
     FileNamer,
     ManifestEntry,
     manifest_bytes,
+    open_temporary,
     read_manifest_entries,
     replace_into,
     safe_stem,
@@ -556,7 +556,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
         link_pattern=stream.link_pattern,
     )
     if options.strict:
-        refused = [str(o.problem) for o in stream.rows() if o.problem is not None]
+        refused: list[str] = []
+        for outcome in stream.rows():
+            stream.notes.clear()  # told in the run itself
+            if outcome.problem is not None:
+                refused.append(str(outcome.problem))
         if refused:
             report.refused = refused
             report.written_nothing = True
@@ -572,10 +576,11 @@ def render_batch(options: RenderOptions, progress: Progress | None = None) -> Re
     with folder_lock(options.out):
         folder = _usable_folder(options.out)
         report.out = folder
-        _FolderRun(options, stream, report, folder, progress).run()
-    report.warnings += [str(note) for note in stream.notes[:MAX_NOTES_SHOWN]]
-    if len(stream.notes) > MAX_NOTES_SHOWN:
-        more = len(stream.notes) - MAX_NOTES_SHOWN
+        run = _FolderRun(options, stream, report, folder, progress)
+        run.run()
+    report.warnings += [str(note) for note in run.notes]
+    if run.notes_not_kept:
+        more = run.notes_not_kept
         report.warnings.append(f"… and {more} more such rows — 'greetcard check' lists every one")
     report.seconds = time.perf_counter() - started
     return report
@@ -783,30 +788,45 @@ class _Pending:
 
 
 class _LinesFile:
-    """A bookkeeping file written line by line to a temporary file, put in place at the end."""
+    """A file written line by line to a temporary file in the folder, hashed as it goes.
+
+    The manifest and the bookkeeping are streamed like this, so a long list never has
+    them in memory; the finished file is renamed into place or thrown away.
+    """
 
     def __init__(self, folder: Path) -> None:
-        descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
-        self.path = Path(temporary)
-        self.handle = os.fdopen(descriptor, "wb")
+        self.folder = folder
+        self.path, self.handle = open_temporary(folder)
+        self.digest = hashlib.sha256()
         self.failed: OSError | None = None
 
     def write(self, data: bytes) -> None:
         if self.failed is None:
             try:
                 self.handle.write(data)
+                self.digest.update(data)
             except OSError as err:
                 self.failed = err
 
-    def finish(self) -> bytes | None:
-        """The whole content (None when it could not be written); the temporary file is removed."""
+    def close(self) -> bool:
+        """Finish writing; False when the file could not be written whole (e.g. disk full)."""
         try:
             self.handle.close()
-            return None if self.failed else self.path.read_bytes()
         except OSError as err:
-            self.failed = err
-            return None
-        finally:
+            self.failed = self.failed or err
+        return self.failed is None
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
+
+    def put_in_place(self, name: str) -> None:
+        replace_into(self.path, self.folder, name)
+
+    def discard(self) -> None:
+        """Remove the temporary file unless it was put in place."""
+        self.handle.close()
+        with contextlib.suppress(OSError):
             self.path.unlink(missing_ok=True)
 
 
@@ -835,8 +855,7 @@ class _FolderRun:
         self.press_name = options.press_file if self.selection.everything else None
         if self.press_name:
             self.press_name = self._press_name(self.press_name)
-            self.namer.taken.add(self.press_name.casefold())
-        self.present: set[str] = set()  # names this run vouches for (in the new bookkeeping)
+            self.namer.take(self.press_name)
         self.record_lines: _LinesFile | None = None  # the new bookkeeping, one record per line
         self.manifest_lines: _LinesFile | None = None
         self.changed = False
@@ -846,6 +865,8 @@ class _FolderRun:
         self.done = 0
         self.total = stream.row_count
         self.executor: ProcessPoolExecutor | None = None
+        self.notes: list[RowProblem] = []  # the first rows worth a look, for the summary …
+        self.notes_not_kept = 0  # … and how many more (a long list must not fill memory)
 
     # -- the run --
 
@@ -853,6 +874,7 @@ class _FolderRun:
         self.manifest_lines = _LinesFile(self.folder)
         self.manifest_lines.write(manifest_bytes([]))
         self.record_lines = _LinesFile(self.folder)
+        self.record_lines.write(BOOKKEEPING_FIRST_LINE)
         finished = False
         try:
             self._write_rows()
@@ -873,12 +895,20 @@ class _FolderRun:
         chunk: list[_Pending] = []
         waiting: list[_Pending] = []
         for outcome in self.stream.rows():
+            self._take_notes()
             chunk.append(self._plan(outcome))
             if len(chunk) >= CHUNK_ROWS:
                 self._settle(waiting)  # the previous chunk, drawn while this one was laid out
                 waiting, chunk = chunk, []
         self._settle(waiting)
         self._settle(chunk)
+
+    def _take_notes(self) -> None:
+        found = self.stream.notes
+        room = max(MAX_NOTES_SHOWN - len(self.notes), 0)
+        self.notes += found[:room]
+        self.notes_not_kept += max(len(found) - room, 0)
+        found.clear()
 
     def _plan(self, outcome: RowOutcome) -> _Pending:
         pending = _Pending(outcome)
@@ -947,6 +977,8 @@ class _FolderRun:
             self.manifest_lines.write(manifest_bytes([pending.entry], header=False))
             if pending.record is not None:
                 self._book(pending.record)
+            elif pending.name:
+                self.ledger.forget(pending.name)
             self.done += 1
             if self.progress:
                 self.progress(self.done, max(self.total or 0, self.done))
@@ -1075,7 +1107,7 @@ class _FolderRun:
         """A file this run vouches for: into the new bookkeeping (streamed, as the manifest is)."""
         assert self.record_lines is not None
         self.record_lines.write((record.line() + "\n").encode("utf-8"))
-        self.present.add(record.name)
+        self.ledger.vouch(record.name)
 
     # -- the press file --
 
@@ -1147,7 +1179,7 @@ class _FolderRun:
         self.ledger.close_journal()
         carried: list[Record] = []
         for name in self.ledger.recorded_names():
-            if name in self.present or name == MANIFEST_NAME:
+            if name == MANIFEST_NAME:
                 continue
             current = self.ledger.current(name)
             if current is None:
@@ -1185,23 +1217,29 @@ class _FolderRun:
                         header=False,
                     )
                 )
-        manifest = self.manifest_lines.finish()
         assert self.record_lines is not None
-        booked = self.record_lines.finish()
-        if manifest is None:
+        try:
+            self._put_bookkeeping_in_place(carried)
+        finally:
+            self.manifest_lines.discard()
+            self.record_lines.discard()
+
+    def _put_bookkeeping_in_place(self, carried: list[Record]) -> None:
+        """The manifest into place (when it changed), then the new bookkeeping."""
+        assert self.manifest_lines is not None and self.record_lines is not None
+        if not self.manifest_lines.close():
             self.report.not_written.append(
                 f"{self.folder / MANIFEST_NAME}: could not be written (disk full?)"
             )
-            return
+            return  # the journal still proves every file written
         records = list(carried)
-        manifest_record = Record("manifest", MANIFEST_NAME, hashlib.sha256(manifest).hexdigest(), "")
+        manifest_record = Record("manifest", MANIFEST_NAME, self.manifest_lines.sha256, "")
         try:
             if file_sha256(self.folder / MANIFEST_NAME) != manifest_record.sha256:
                 self._before_first_change()
-                temporary, _ = write_temporary(self.folder, manifest)
                 self.ledger.note_written(manifest_record)
                 self.ledger.close_journal()
-                replace_into(temporary, self.folder, MANIFEST_NAME)
+                self.manifest_lines.put_in_place(MANIFEST_NAME)
                 self.ledger.note_in_place(manifest_record)
             records.append(manifest_record)
         except PermissionError:
@@ -1216,6 +1254,8 @@ class _FolderRun:
                 f"{self.folder / MANIFEST_NAME}: could not be written ({err.strerror or err})"
             )
         self.ledger.close_journal()
-        if booked is not None:
+        for record in records:
+            self.record_lines.write((record.line() + "\n").encode("utf-8"))
+        if self.record_lines.close():
             with contextlib.suppress(OSError):  # the journal still proves every file written
-                commit_bookkeeping(self.folder, booked, records)
+                commit_bookkeeping(self.folder, self.record_lines.path, self.record_lines.sha256)

@@ -29,13 +29,14 @@ LOCK_NAME = ".greetcard-lock"
 TEMP_PREFIX = ".greetcard-partial-"
 BOOKKEEPING_NAMES = (WRITTEN_LIST, JOURNAL_NAME, LOCK_NAME)
 _FORMAT_LINE = "greetcard-written 2"
+BOOKKEEPING_FIRST_LINE = (_FORMAT_LINE + "\n").encode("utf-8")
 #: A record line is a few hundred bytes; this allows several million files and stops a forged giant.
 MAX_BOOKKEEPING_BYTES = 512 * 1024 * 1024
 _HEX = frozenset("0123456789abcdef")
 KINDS = ("card", "press", "manifest")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One file greetcard wrote: its kind, name, content hash, the inputs' fingerprint and its row's id."""
 
@@ -80,6 +81,7 @@ def _parse_record(text: str, is_safe_name: Callable[[str], bool]) -> Record | No
         return None
     if len(sha256) != 64 or not set(sha256) <= _HEX or len(fingerprint) > 64 or not set(fingerprint) <= _HEX:
         return None
+    kind = next(known for known in KINDS if known == kind)  # one shared string, not one per record
     return Record(kind, name, sha256, fingerprint, row_id[:1000])
 
 
@@ -107,7 +109,8 @@ class Ledger:
     def __init__(self, folder: Path, is_safe_name: Callable[[str], bool]) -> None:
         self.folder = folder
         self.is_safe_name = is_safe_name
-        #: file name → every record seen for it, the latest last
+        #: file name → every record seen for it, the latest last; dropped once this run vouches for
+        #: the name (its new record is then in the new bookkeeping), so memory stays flat
         self.known: dict[str, list[Record]] = {}
         self._state: dict[str, Record | bool | None] = {}
         self._journal: int | None = None
@@ -123,8 +126,9 @@ class Ledger:
                 self.known.setdefault(record.name, []).append(record)
 
     def recorded_names(self) -> list[str]:
-        """Every name some record mentions (whether or not the file is still greetcard's)."""
-        return [records[-1].name for records in self.known.values()]
+        """Every name an earlier record mentions that this run has not vouched for (whether or not
+        the file is still greetcard's)."""
+        return list(self.known)
 
     def current(self, name: str) -> Record | None:
         """The record proving that ``name`` holds a file greetcard wrote, or None."""
@@ -154,7 +158,11 @@ class Ledger:
         return self.state(name) is not False
 
     def note_written(self, record: Record) -> None:
-        """Journal a file before it is renamed into place, so even a killed run is accounted for."""
+        """Journal a file before it is renamed into place, so even a killed run is accounted for.
+
+        The record is also kept here until the run vouches for the name, so a run stopped in
+        between still finds the file greetcard's.
+        """
         if self._journal is None:
             self._journal = _open_journal(self.folder / JOURNAL_NAME)
         os.write(self._journal, (record.line() + "\n").encode("utf-8"))
@@ -166,7 +174,16 @@ class Ledger:
         self._state[record.name] = record
 
     def forget(self, name: str) -> None:
-        """Look at ``name`` afresh next time (a rename into place failed)."""
+        """Look at ``name`` afresh next time (a rename into place failed; or the run is done with it)."""
+        self._state.pop(name, None)
+
+    def vouch(self, name: str) -> None:
+        """This run's new bookkeeping carries ``name``: drop what is kept about it here.
+
+        A long run thus holds nothing per finished file.  The run must not ask about ``name``
+        again (its file names are unique, so it never does).
+        """
+        self.known.pop(name, None)
         self._state.pop(name, None)
 
     def note_gone(self, name: str) -> None:
@@ -210,16 +227,12 @@ def _open_journal(path: Path) -> int:
     return os.open(path, flags, 0o644)
 
 
-def commit_bookkeeping(folder: Path, booked: bytes, records: Iterable[Record]) -> None:
-    """Write the finished run's records (``booked`` lines, then ``records``) as ``.greetcard-written``
-    and drop the journal."""
-    from .output import write_atomically
-
-    more = "".join(record.line() + "\n" for record in records)
-    data = (_FORMAT_LINE + "\n").encode("utf-8") + booked + more.encode("utf-8")
+def commit_bookkeeping(folder: Path, finished: Path, sha256: str) -> None:
+    """Put a finished run's records (the temporary file ``finished``, starting with
+    :data:`BOOKKEEPING_FIRST_LINE`) in place as ``.greetcard-written``, and drop the journal."""
     path = folder / WRITTEN_LIST
-    if path.is_symlink() or file_sha256(path) != hashlib.sha256(data).hexdigest():
-        write_atomically(folder, WRITTEN_LIST, data)  # replaces a link, never follows it
+    if path.is_symlink() or file_sha256(path) != sha256:
+        os.replace(finished, path)  # replaces a link, never follows it
     with contextlib.suppress(FileNotFoundError):
         (folder / JOURNAL_NAME).unlink()
 

@@ -84,10 +84,14 @@ def set_limits(assignments: tuple[str, ...]) -> None:
         limit(name)  # validate now, not deep inside a run
 
 
+_READ_BLOCK = 8 << 20
+
+
 def read_within_limit(path: Path, name: str, what: str, advice: str) -> bytes:
     """A file's bytes, refused with a message when it is larger than the limit ``name``.
 
-    Reads at most one byte past the limit, so a huge or endless file costs nothing.
+    Reads at most one byte past the limit, so a huge or endless file costs nothing; and in
+    blocks, as ``read(limit)`` would set aside the whole limit's memory for a small file.
     ``what`` names the file for the messages ("the font"), ``advice`` says what to do instead.
     """
     from .errors import TemplateError
@@ -95,7 +99,15 @@ def read_within_limit(path: Path, name: str, what: str, advice: str) -> bytes:
     ceiling = limit(name)
     try:
         with path.open("rb") as handle:
-            data = handle.read(ceiling + 1)
+            blocks: list[bytes] = []
+            size = 0
+            while size <= ceiling:
+                block = handle.read(min(_READ_BLOCK, ceiling + 1 - size))
+                if not block:
+                    break
+                blocks.append(block)
+                size += len(block)
+            data = b"".join(blocks)
     except OSError as err:
         raise TemplateError(f"{path}: cannot read {what} ({err.strerror or err})") from None
     if len(data) > ceiling:

@@ -19,10 +19,12 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import OutputError
 from .escape import visible
 from .folder import TEMP_PREFIX
+from .keys import row_key
 
 MAX_STEM_BYTES = 120
 _WINDOWS_RESERVED = {
@@ -67,17 +69,24 @@ class FileNamer:
     """Hands out unique, safe PDF names (unique ignoring case, as on Windows and macOS)."""
 
     def __init__(self) -> None:
-        self.taken: set[str] = set()
+        self.taken: set[int] = set()  # row_key of each name given out, ignoring case
 
     def name_for(self, row_id: str, company: str, is_free: Callable[[str], bool] | None = None) -> str:
         """The row's name, or the next ``-2``, ``-3`` … when taken here or not ``is_free`` on disk."""
         stem = safe_stem(f"{row_id}-{company}" if company else row_id)
         candidate, counter = stem, 2
-        while f"{candidate}.pdf".casefold() in self.taken or (is_free and not is_free(f"{candidate}.pdf")):
+        while self.is_taken(f"{candidate}.pdf") or (is_free and not is_free(f"{candidate}.pdf")):
             candidate = f"{safe_stem(stem, MAX_STEM_BYTES - 6)}-{counter}"
             counter += 1
-        self.taken.add(f"{candidate}.pdf".casefold())
+        self.take(f"{candidate}.pdf")
         return f"{candidate}.pdf"
+
+    def take(self, name: str) -> None:
+        """Give ``name`` out (e.g. the press file's), so no card gets it."""
+        self.taken.add(row_key(name.casefold()))
+
+    def is_taken(self, name: str) -> bool:
+        return row_key(name.casefold()) in self.taken
 
     @staticmethod
     def first_choice(row_id: str, company: str) -> str:
@@ -105,6 +114,18 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def open_temporary(folder: Path) -> tuple[Path, BinaryIO]:
+    """A new temporary file in ``folder``, open for writing, with a finished file's permissions."""
+    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    try:
+        os.chmod(temporary, 0o666 & ~_UMASK)
+        return Path(temporary), os.fdopen(descriptor, "wb")
+    except BaseException:
+        os.close(descriptor)
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_temporary(folder: Path, data: bytes) -> tuple[Path, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import itertools
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Location, RecipientsError, located
+from .keys import row_key
 from .limits import LimitError, how_to_raise, limit
 
 #: Columns with a meaning of their own; every other column is kept for templates.
@@ -826,14 +826,14 @@ def _checked_rows(
     delimiter: str,
     notes: list[RowProblem],
 ) -> Iterator[Recipient | RowProblem]:
-    first_line: dict[str, int] = {}  # the small records kept per row: for duplicate ids …
-    first_recipient: dict[bytes, tuple[int, str]] = {}  # … and duplicate recipients
+    first_line: dict[int, int] = {}  # the small records kept per row (key → line): for duplicate ids …
+    first_recipient: dict[int, int] = {}  # … and duplicate recipients
     for row_number, raw in enumerate(rows, start=1):
         outcome = _build_recipient(path, columns, raw, row_number, default_language, delimiter)
         if isinstance(outcome, RowProblem):
             yield outcome
             continue
-        key = outcome.id.casefold()
+        key = row_key(outcome.id.casefold())
         if key in first_line:
             id_column = columns.index("id") + 1 if "id" in columns else None
             yield RowProblem(
@@ -855,18 +855,15 @@ def _checked_rows(
 _RECIPIENT_KEY = ("company", "department", "contact", "first_name", "last_name", "street", "postcode", "city")
 
 
-def _duplicate_recipient(
-    path: Path, recipient: Recipient, seen: dict[bytes, tuple[int, str]]
-) -> RowProblem | None:
+def _duplicate_recipient(path: Path, recipient: Recipient, seen: dict[int, int]) -> RowProblem | None:
     """The same company, person and address as an earlier line (ids differ): a note with both lines."""
     key = "\0".join(" ".join(recipient.values.get(name, "").casefold().split()) for name in _RECIPIENT_KEY)
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()  # a small record per row
-    first_line, first_id = seen.setdefault(digest, (recipient.line, recipient.id))
+    first_line = seen.setdefault(row_key(key), recipient.line)
     if first_line == recipient.line:
         return None
     return RowProblem(
         Location(path, recipient.line),
-        f"same company, person and address as line {first_line} (id {first_id!r}) — "
+        f"same company, person and address as line {first_line} — "
         f"lines {first_line} and {recipient.line} make two cards for one recipient; "
         "delete one if that is not meant",
         recipient.id,

@@ -75,7 +75,7 @@ def test_duplicate_recipients_are_reported_with_both_lines_and_still_render(tmp_
     result = read_recipients(path)
     assert len(result.recipients) == 3
     assert [str(note) for note in result.notes] == [
-        f"{path}:4: same company, person and address as line 2 (id 'A1') — lines 2 and 4 make two cards "
+        f"{path}:4: same company, person and address as line 2 — lines 2 and 4 make two cards "
         "for one recipient; delete one if that is not meant"
     ]
     check = run_cli("check", str(path))

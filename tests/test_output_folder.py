@@ -496,25 +496,33 @@ def test_a_run_stopped_mid_way_then_rerun_equals_a_clean_run(tmp_path: Path, sto
 
 
 # VmHWM, not ru_maxrss: the latter keeps the (large) test process's peak across fork and exec.
+# The workers' peaks come from ru_maxrss of this fresh process's children (they start from it).
 PEAK_RSS = """
-import sys
+import resource, sys
 from greetcard.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit:
     pass
 status = open("/proc/self/status").read()
-print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+own = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+print(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
 def peak_rss_mb(*args: str) -> float:
     """Peak resident memory of one greetcard command in a fresh process, in MB (Linux reports kB)."""
+    return peak_rss_of_each(*args)[0]
+
+
+def peak_rss_of_each(*args: str) -> tuple[float, float]:
+    """Peak resident memory of the command's own process and of its largest worker, in MB."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, *args], env=env, capture_output=True, text=True, check=True
     )
-    return int(result.stdout.strip().splitlines()[-1]) / 1024
+    own, worker = result.stdout.strip().splitlines()[-1].split()
+    return int(own) / 1024, int(worker) / 1024
 
 
 SCALE_ROWS = 100_000 if os.environ.get("GREETCARD_SCALE_TESTS") else 5_000
@@ -531,6 +539,24 @@ def test_check_of_a_long_list_needs_no_more_memory_than_a_short_one(tmp_path: Pa
     # (id and a digest, for duplicates) plus caches that stop growing at 20,000 texts.
     per_row_budget = 600 if SCALE_ROWS == 100_000 else 2048
     assert (long - short) * 1024 * 1024 / SCALE_ROWS < per_row_budget, (short, long)
+
+
+RENDER_SCALE_ROWS = 100_000 if os.environ.get("GREETCARD_SCALE_TESTS") else 10_000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_render_of_a_long_list_keeps_a_small_record_per_row(tmp_path: Path) -> None:
+    """The parent keeps what it must per row (a file name, duplicate checks); cards and notes go."""
+    from bench.make_list import write_list
+
+    short_list = write_list(tmp_path / "short.csv", 1_000)
+    long_list = write_list(tmp_path / "long.csv", RENDER_SCALE_ROWS)
+    short, _ = peak_rss_of_each("render", str(short_list), "--out", str(tmp_path / "short"), "-q")
+    long, worker = peak_rss_of_each("render", str(long_list), "--out", str(tmp_path / "long"), "-q")
+    assert long <= 200 and worker <= 200, (long, worker)
+    per_row = (long - short) * 1024 * 1024 / (RENDER_SCALE_ROWS - 1_000)
+    assert per_row < 700, (short, long, per_row)
+    assert len(list((tmp_path / "long").glob("*.pdf"))) == RENDER_SCALE_ROWS
 
 
 def test_cards_render_without_the_c_accelerator(tmp_path: Path) -> None:
