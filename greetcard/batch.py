@@ -305,7 +305,9 @@ class CardStream:
         if all("default" in field.text for page in self.template.pages for field in page.fields):
             return None
         languages: dict[str, int] = {}
-        for item in self._open_list().rows:
+        stream = self._open_list()
+        for item in stream.rows:
+            stream.notes.clear()  # told when the rows are laid out
             if not isinstance(item, RowProblem):
                 languages.setdefault(item.language, item.line)
         return languages

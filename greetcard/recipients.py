@@ -531,9 +531,18 @@ def _count_outside_quotes(line: str, delimiter: str) -> int:
     return count
 
 
+#: A line with its ending (CRLF, LF or CR, as ``newline=""`` reads them), or the last line without one.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one by one (``io.StringIO`` would hold a second, wider copy of it)."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
 def _csv_rows(text: str, delimiter: str, path: Path) -> Iterator[_RawRow]:
     text = text.removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
     line = 1
     while True:
         try:
