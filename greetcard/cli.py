@@ -6,10 +6,11 @@ on stderr and exit code 1; rows that were refused are listed in the summary.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -136,6 +137,27 @@ def with_list_options(function: F) -> F:
     for option in reversed(list_options):
         command = option(command)
     return cast(F, command)
+
+
+@contextlib.contextmanager
+def _stop_signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, a closing session, a scheduler's timeout) and Windows' Ctrl-Break stop a
+    run as Ctrl-C does: the cards in place stay, and the manifest and bookkeeping match the folder."""
+    import signal
+
+    def interrupt(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    wanted = [getattr(signal, name) for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
+    previous = {}
+    for number in wanted:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave signals alone
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class _GuardedGroup(click.Group):
@@ -370,7 +392,8 @@ def render(
     )
     bar = _ProgressBar() if not quiet and sys.stderr.isatty() else None
     try:
-        report = render_batch(options, progress=bar)
+        with _stop_signals_as_interrupt():
+            report = render_batch(options, progress=bar)
     except GreetcardError as err:
         raise _NothingWritten(terminal_safe(str(err))) from None
     finally:
