@@ -827,7 +827,8 @@ class _LinesFile:
 
     def discard(self) -> None:
         """Remove the temporary file unless it was put in place."""
-        self.handle.close()
+        with contextlib.suppress(OSError):  # closing flushes: a full disk may refuse that too
+            self.handle.close()
         with contextlib.suppress(OSError):
             self.path.unlink(missing_ok=True)
 

@@ -133,15 +133,14 @@ def write_temporary(folder: Path, data: bytes) -> tuple[Path, str]:
 
     The caller renames it into place with :func:`replace_into` (or deletes it).
     """
-    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    temporary, handle = open_temporary(folder)
     try:
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        with os.fdopen(descriptor, "wb") as handle:
+        with handle:
             handle.write(data)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    return Path(temporary), hashlib.sha256(data).hexdigest()
+    return temporary, hashlib.sha256(data).hexdigest()
 
 
 def replace_into(temporary: Path, folder: Path, name: str) -> None:

@@ -158,6 +158,30 @@ def test_huge_template_file_and_long_line_are_refused_by_limit(template_copy: Pa
         load_template(template_copy)
 
 
+def test_a_small_file_under_a_large_limit_costs_only_its_own_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``read(limit + 1)`` would set aside the whole limit (hundreds of MB) for a 1 KB file."""
+    import tracemalloc
+
+    from greetcard.limits import LimitError, read_within_limit
+
+    small = tmp_path / "small.bin"
+    small.write_bytes(b"x" * 1000)
+    tracemalloc.start()
+    try:
+        assert read_within_limit(small, "font_bytes", "the font", "use a smaller one") == b"x" * 1000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024, peak
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * 3000)
+    monkeypatch.setenv("GREETCARD_LIMIT_FONT_BYTES", "2000")
+    with pytest.raises(LimitError, match="larger than 2,000 bytes"):
+        read_within_limit(big, "font_bytes", "the font", "use a smaller one")
+
+
 def test_limits_can_be_raised_for_a_run(template_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     file = template_copy / "template.toml"
     file.write_text(file.read_text(encoding="utf-8") + "\n# " + "x" * 30_000 + "\n", encoding="utf-8")
