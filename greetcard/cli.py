@@ -73,15 +73,24 @@ template_option = click.option(
     help="Template folder (with template.toml), or a bundled template by name (see 'greetcard template "
     "list'). Default: the bundled New Year card (nengajo).",
 )
+url_option = click.option(
+    "--url",
+    callback=_check_url,
+    help="Link for the QR code; may hold {column} placeholders, "
+    "e.g. 'https://example.org/?r={id}'. Default: the template's link.",
+)
+secret_file_option = click.option(
+    "--secret-file",
+    type=click.Path(path_type=Path),
+    help="Secret for {token} links (default: $GREETCARD_TOKEN_SECRET_FILE or $GREETCARD_TOKEN_SECRET).",
+)
+campaign_option = click.option(
+    "--campaign", help="Campaign name mixed into {token}, so each campaign has its own tokens."
+)
 list_options = [
     click.argument("recipients", type=click.Path(path_type=Path), default=DEFAULT_RECIPIENTS, required=False),
     template_option,
-    click.option(
-        "--url",
-        callback=_check_url,
-        help="Link for the QR code; may hold {column} placeholders, "
-        "e.g. 'https://example.org/?r={id}'. Default: the template's link.",
-    ),
+    url_option,
     click.option("--encoding", help="Encoding of a CSV list (default: detected; e.g. cp1252, cp932, utf-8)."),
     click.option(
         "--delimiter", callback=_check_delimiter, help="CSV delimiter: ';' ',' or tab (default: detected)."
@@ -101,12 +110,8 @@ list_options = [
         default=None,
         help="Crop marks outside the bleed (overrides the profile).",
     ),
-    click.option(
-        "--secret-file",
-        type=click.Path(path_type=Path),
-        help="Secret for {token} links (default: $GREETCARD_TOKEN_SECRET_FILE or $GREETCARD_TOKEN_SECRET).",
-    ),
-    click.option("--campaign", help="Campaign name mixed into {token}, so each campaign has its own tokens."),
+    secret_file_option,
+    campaign_option,
 ]
 
 
@@ -931,6 +936,9 @@ def sample(path: Path) -> None:
     help="Allow a --host other than this computer (anyone with the printed link can then use the page).",
 )
 @click.option("--open/--no-open", "open_browser", default=True, help="Open the page in the default browser.")
+@url_option
+@secret_file_option
+@campaign_option
 def serve(
     recipients: Path | None,
     template: str | None,
@@ -938,6 +946,9 @@ def serve(
     host: str,
     allow_remote: bool,
     open_browser: bool,
+    url: str | None,
+    secret_file: Path | None,
+    campaign: str | None,
 ) -> None:
     """Open greetcard as a web page on this computer: list, template, proof, print.
 
@@ -949,9 +960,11 @@ def serve(
       greetcard serve
       greetcard serve kunden.xlsx
       greetcard serve --template mein-design      # designer mode: previews follow every save
+      greetcard serve --url 'https://example.org/v/{token}' --secret-file secret.txt
     """
     from .scaffold import source_template
-    from .web import ServeOptions, run_server
+    from .tokens import load_signer, missing_secret
+    from .web import LinkChoice, ServeOptions, run_server
 
     try:
         folder = source_template(template) if template else None
@@ -963,7 +976,10 @@ def serve(
             port=port,
             allow_remote=allow_remote,
             open_browser=open_browser,
+            link=LinkChoice(url, secret_file, campaign),
         )
+        if url and "{token}" in url and load_signer(secret_file, campaign) is None:
+            raise missing_secret(f"--url {url!r}")  # told now, not on the page
         run_server(options, echo=lambda line: click.echo(terminal_safe(line), err=True))
     except GreetcardError as err:
         raise click.ClickException(terminal_safe(str(err))) from None

@@ -33,7 +33,7 @@ from greetcard.web.security import allowed_hosts
 from greetcard.web.server import watch_template
 from greetcard.web.workspace import Workspace
 
-from .conftest import ROOT, SAMPLE, read_manifest, write_csv
+from .conftest import ROOT, SAMPLE, decode_qr_codes, read_manifest, write_csv
 
 TOKEN = "test-token-0123456789"
 PORT = 8741
@@ -358,6 +358,54 @@ def test_press_file_equals_the_cli_output(
     assert sorted(p.name for p in (tmp_path / "page").iterdir() if not p.name.startswith(".")) == sorted(
         [*names, "press-SRA3.pdf"]
     )
+
+
+def test_serve_takes_the_link_options_of_render(tmp_path: Path) -> None:
+    """``serve --url … --secret-file …``: the page's cards carry the links the CLI's render gives."""
+    from click.testing import CliRunner
+
+    from greetcard.cli import main
+    from greetcard.web import LinkChoice
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a-secret-of-at-least-16-bytes", encoding="utf-8")
+    url = "https://example.org/v/{token}?c={id}"
+    workspace = Workspace(temp_parent=tmp_path, link=LinkChoice(url, secret, "2027"))
+    try:
+        page = Page(workspace)
+        page.upload(SAMPLE)
+        status = page.render(tmp_path / "page", press=False)
+        assert status["error"] is None and status["done"] == 30
+        assert "example.org/v/" in page.client.get("/part/template").text
+    finally:
+        workspace.close()
+    cli = CliRunner().invoke(
+        main,
+        [
+            *("render", str(SAMPLE), "--out", str(tmp_path / "cli"), "--url", url),
+            *("--secret-file", str(secret), "--campaign", "2027", "-q"),
+        ],
+    )
+    assert cli.exit_code == 0, cli.output
+    served = [row["link"] for row in read_manifest(tmp_path / "page")]
+    assert served == [row["link"] for row in read_manifest(tmp_path / "cli")]
+    assert all(link.startswith("https://example.org/v/") and "{" not in link for link in served)
+    assert decode_qr_codes(tmp_path / "page" / read_manifest(tmp_path / "page")[0]["file"]) == [[served[0]]]
+
+
+def test_serve_without_the_secret_for_token_links_says_so_before_starting() -> None:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("GREETCARD_TOKEN_SECRET")
+    }
+    command = [sys.executable, "-m", "greetcard", "serve", "--no-open", "--port", "0"]
+    result = subprocess.run(
+        [*command, "--url", "https://example.org/v/{token}"],
+        env={**environment, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,  # a server that started anyway would never end
+    )
+    assert result.returncode == 1 and "needs a secret: pass --secret-file" in result.stderr, result.stderr
 
 
 def test_default_output_folder_is_cards_next_to_a_named_list(tmp_path: Path) -> None:

@@ -7,5 +7,6 @@ on 127.0.0.1 behind a per-start token; see ``server.run_server``.
 from __future__ import annotations
 
 from .server import ServeOptions, run_server
+from .workspace import LinkChoice
 
-__all__ = ["ServeOptions", "run_server"]
+__all__ = ["LinkChoice", "ServeOptions", "run_server"]

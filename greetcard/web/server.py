@@ -9,7 +9,7 @@ import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
@@ -17,7 +17,7 @@ import uvicorn
 
 from ..errors import GreetcardError
 from .security import LOOPBACK_HOSTS, allowed_hosts, new_token
-from .workspace import RenderJob, Workspace
+from .workspace import LinkChoice, RenderJob, Workspace
 
 DEFAULT_PORT = 8741
 #: watchfiles waits this long for a burst of writes (an editor's save) to settle, in ms.
@@ -39,6 +39,7 @@ class ServeOptions:
     port: int = DEFAULT_PORT
     allow_remote: bool = False
     open_browser: bool = True
+    link: LinkChoice = field(default_factory=LinkChoice)
 
 
 def is_loopback(host: str) -> bool:
@@ -110,7 +111,7 @@ def run_server(options: ServeOptions, echo: Callable[[str], None]) -> None:
     sock = bind(options.host, options.port, fall_back=options.port == DEFAULT_PORT)
     port = sock.getsockname()[1]
     token = new_token()
-    workspace = Workspace(options.recipients, options.template)
+    workspace = Workspace(options.recipients, options.template, link=options.link)
     stop_watching = threading.Event()
     try:
         if options.designer and options.template is not None:

@@ -193,6 +193,16 @@ class Settings:
     out: Path | None = None
 
 
+@dataclass(frozen=True)
+class LinkChoice:
+    """The link given to ``greetcard serve`` (``--url``, ``--secret-file``, ``--campaign``), as the
+    CLI's render takes it; fixed for the page's life, since the link is the office's, not the page's."""
+
+    url: str | None = None
+    secret_file: Path | None = None
+    campaign: str | None = None
+
+
 class Workspace:
     """The page's state for one user; thread-safe, since previews are drawn in worker threads."""
 
@@ -201,7 +211,9 @@ class Workspace:
         list_path: Path | None = None,
         template: Path | None = None,
         temp_parent: Path | None = None,
+        link: LinkChoice = LinkChoice(),
     ) -> None:
+        self.link = link
         self.upload_folder = Path(tempfile.mkdtemp(prefix="greetcard-serve-", dir=temp_parent))
         self.settings = Settings(
             list_path=list_path,  # as given, so messages name it as the CLI does
@@ -285,6 +297,9 @@ class Workspace:
             encoding=settings.encoding,
             delimiter=settings.delimiter,
             profile=settings.profile,
+            url=self.link.url,
+            secret_file=self.link.secret_file,
+            campaign=self.link.campaign,
         )
 
     def template(self) -> tuple[CardTemplate | None, str | None]:
@@ -326,7 +341,7 @@ class Workspace:
             return None
         prepared, _ = self.prepared()
         findings: tuple[tuple[str, str], ...] = ()
-        link_pattern, link_example = template.link, ""
+        link_pattern, link_example = self.link.url or template.link, ""
         if prepared is not None:
             link_pattern, link_example = link_summary(prepared)
             findings = tuple(
