@@ -1109,7 +1109,7 @@ class _FolderRun:
     def _book(self, record: Record) -> None:
         """A file this run vouches for: into the new bookkeeping (streamed, as the manifest is)."""
         assert self.record_lines is not None
-        self.record_lines.write((record.line() + "\n").encode("utf-8"))
+        self.record_lines.write(record.line())
         self.ledger.vouch(record.name)
 
     # -- the press file --
@@ -1258,7 +1258,7 @@ class _FolderRun:
             )
         self.ledger.close_journal()
         for record in records:
-            self.record_lines.write((record.line() + "\n").encode("utf-8"))
+            self.record_lines.write(record.line())
         if self.record_lines.close():
             with contextlib.suppress(OSError):  # the journal still proves every file written
                 commit_bookkeeping(self.folder, self.record_lines.path, self.record_lines.sha256)

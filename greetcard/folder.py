@@ -46,10 +46,10 @@ class Record:
     fingerprint: str
     row_id: str = ""
 
-    def line(self) -> str:
-        return json.dumps(
-            [self.kind, self.name, self.sha256, self.fingerprint, self.row_id], ensure_ascii=False
-        )
+    def line(self) -> bytes:
+        """The record as one line of a bookkeeping file, newline included."""
+        fields = [self.kind, self.name, self.sha256, self.fingerprint, self.row_id]
+        return (json.dumps(fields, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def file_sha256(path: Path) -> str | None:
@@ -165,7 +165,7 @@ class Ledger:
         """
         if self._journal is None:
             self._journal = _open_journal(self.folder / JOURNAL_NAME)
-        os.write(self._journal, (record.line() + "\n").encode("utf-8"))
+        os.write(self._journal, record.line())
         self.known.setdefault(record.name, []).append(record)
         self._state.pop(record.name, None)  # not in place yet: see note_in_place
 

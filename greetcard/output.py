@@ -104,14 +104,13 @@ def write_atomically(folder: Path, name: str, data: bytes) -> Path:
     if (folder / name).is_dir():
         raise OutputError(f"{folder / name}: is a folder — remove it or choose another name")
     target = folder / name
-    descriptor, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    temporary, handle = open_temporary(folder)
     try:
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        with os.fdopen(descriptor, "wb") as handle:
+        with handle:
             handle.write(data)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return target
 
