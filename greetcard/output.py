@@ -247,19 +247,19 @@ def read_manifest_entries(path: Path) -> list[ManifestEntry]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return []
-    entries = []
-    for row in csv.DictReader(io.StringIO(text, newline="")):
-        line = row.get("line") or ""
-        entries.append(
-            ManifestEntry(
-                unguarded(row.get("id") or ""),
-                unguarded(row.get("company") or ""),
-                unguarded(row.get("file") or ""),
-                unguarded(row.get("link") or ""),
-                row.get("status") or "",
-                unguarded(row.get("message") or ""),
-                int(line) if line.isdigit() else None,
-                row.get("fingerprint") or "",
-            )
-        )
-    return entries
+    return [manifest_entry(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+
+
+def manifest_entry(row: dict[str, str]) -> ManifestEntry:
+    """One manifest row as read by ``csv.DictReader``, formula guards undone; missing cells empty."""
+    line = row.get("line") or ""
+    return ManifestEntry(
+        unguarded(row.get("id") or ""),
+        unguarded(row.get("company") or ""),
+        unguarded(row.get("file") or ""),
+        unguarded(row.get("link") or ""),
+        row.get("status") or "",
+        unguarded(row.get("message") or ""),
+        int(line) if line.isdigit() else None,
+        row.get("fingerprint") or "",
+    )

@@ -24,7 +24,7 @@ from .errors import GreetcardError
 from .filling import link_text
 from .impose import SHEETS_MM, SheetPlan, plan_sheet
 from .layout import LINK_BREAKS_BEFORE
-from .output import unguarded
+from .output import manifest_entry
 from .template import Box, CardTemplate, PrintProfile
 
 MANIFEST_NAME = "manifest.csv"
@@ -128,21 +128,12 @@ def read_manifest(path: Path) -> list[ExpectedCard]:
     rows = list(csv.DictReader(text.splitlines()))
     if rows and not {"id", "file", "link", "status"} <= set(rows[0]):
         raise VerifyError(f"{path}: not a greetcard manifest (needs id, file, link, status columns)")
-    cards = []
-    for row in rows:
-        if row.get("status") != "written":
-            continue
-        line = row.get("line") or ""
-        cards.append(
-            ExpectedCard(
-                unguarded(row.get("id") or ""),
-                unguarded(row.get("company") or ""),
-                unguarded(row.get("file") or ""),
-                unguarded(row.get("link") or ""),
-                int(line) if line.isdigit() else None,
-            )
-        )
-    return cards
+    entries = (manifest_entry(row) for row in rows)
+    return [
+        ExpectedCard(entry.row_id, entry.company, entry.file, entry.link, entry.line)
+        for entry in entries
+        if entry.status == "written"
+    ]
 
 
 # --- where to look -------------------------------------------------------------
